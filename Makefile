@@ -1,0 +1,54 @@
+# `make app` and `make test` are the two commands a new user needs; everything else is a step of theirs.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+WAREHOUSE_DB := var/warehouse.duckdb
+MODEL_POINTER := var/models/CURRENT
+DEMO_PARQUET := $(wildcard data/demo/*.parquet)
+
+.PHONY: app test setup setup-dev warehouse model lint demo-data clean
+
+app: setup warehouse model
+	$(BIN)/streamlit run app.py
+
+test: setup-dev
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+setup: $(RUNTIME_STAMP)
+
+setup-dev: $(DEV_STAMP)
+
+$(RUNTIME_STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip "setuptools>=68" wheel
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+warehouse: $(WAREHOUSE_DB)
+
+$(WAREHOUSE_DB): $(DEMO_PARQUET) | $(RUNTIME_STAMP)
+	$(PY) -m core.cli.warehouse build-demo
+
+model: $(MODEL_POINTER)
+
+$(MODEL_POINTER): | $(WAREHOUSE_DB)
+	$(BIN)/artist_listener_train
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+# Rebuild the committed demo tables from ../shared/data (by hand, when the source data changes).
+demo-data: setup
+	$(PY) -m core.demo_data --source ../shared/data --out data/demo
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

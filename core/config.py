@@ -1,0 +1,103 @@
+"""Settings from the environment and an optional ``.env`` file, in one typed object.
+
+Secrets are kept out of ``repr`` and out of every message, so that a settings object can be
+logged or shown in the dashboard without leaking a password.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from core.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SECRET = "********"
+
+SNOWFLAKE_REQUIRED = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_DATABASE", "SNOWFLAKE_SCHEMA")
+NEO4J_REQUIRED = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")
+
+
+def _secret() -> str | None:
+    return field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: str = "duckdb"
+    duckdb_path: Path = PROJECT_ROOT / "var" / "warehouse.duckdb"
+    demo_data_dir: Path = PROJECT_ROOT / "data" / "demo"
+    model_dir: Path = PROJECT_ROOT / "var" / "models"
+    num_features: int = 64
+    num_clusters: int = 10
+    min_listeners: int = 2
+    top_k: int = 100
+    random_state: int = 0
+    snowflake_account: str | None = None
+    snowflake_user: str | None = None
+    snowflake_password: str | None = _secret()
+    snowflake_role: str | None = None
+    snowflake_warehouse: str | None = None
+    snowflake_database: str | None = None
+    snowflake_schema: str | None = None
+    snowflake_authenticator: str | None = None
+    snowflake_private_key_file: str | None = None
+    snowflake_host: str | None = None
+    snowflake_port: int | None = None
+    snowflake_protocol: str | None = None
+    neo4j_uri: str | None = None
+    neo4j_user: str | None = None
+    neo4j_password: str | None = _secret()
+    neo4j_database: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, dotenv: bool = True) -> Settings:
+        """Read ``NAME`` variables (upper case of each field); ``.env`` fills what is unset."""
+        if env is None:
+            if dotenv:
+                from dotenv import load_dotenv
+
+                load_dotenv(PROJECT_ROOT / ".env", override=False)
+                load_dotenv(Path.cwd() / ".env", override=False)
+            env = os.environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(f.name.upper())
+            if raw is None or raw.strip() == "":
+                continue
+            values[f.name] = _convert(f.name, raw.strip(), f.default)
+        settings = cls(**values)  # type: ignore[arg-type]
+        if settings.warehouse not in ("duckdb", "snowflake"):
+            raise ConfigError(f"WAREHOUSE must be 'duckdb' or 'snowflake', not {settings.warehouse!r}")
+        return settings
+
+    def missing(self, required: tuple[str, ...]) -> list[str]:
+        """Names of required variables that are not set (never their values)."""
+        return [name for name in required if not getattr(self, name.lower())]
+
+    @property
+    def snowflake_configured(self) -> bool:
+        return not self.missing(SNOWFLAKE_REQUIRED)
+
+    @property
+    def neo4j_configured(self) -> bool:
+        return not self.missing(NEO4J_REQUIRED)
+
+
+def _convert(name: str, raw: str, default: object) -> object:
+    if isinstance(default, Path):
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else PROJECT_ROOT / path
+    if isinstance(default, int) or name == "snowflake_port":
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name.upper()} must be a whole number, not {raw!r}") from None
+        if value < 0:
+            raise ConfigError(f"{name.upper()} must not be negative")
+        return value
+    if name == "warehouse":
+        return raw.lower()
+    return raw
