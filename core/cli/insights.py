@@ -1,0 +1,73 @@
+"""``artist_listener_insights similarity|geographic "<a,b,...>"``: answers as JSON on stdout.
+
+Unknown names are reported on stderr with the closest known names, after the answers for the
+other names are printed, and the exit code is then 3 so scripts notice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.cli.common import EXIT_PARTIAL, run
+from core.config import Settings
+from core.errors import InsightsError
+from core.insights import geographic_report, similarity_report
+from core.model import ModelStore
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="artist_listener_insights", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("kind", choices=["similarity", "geographic"])
+    p.add_argument("names", nargs="?", default="", help='comma-separated artist names, "a,b,c"')
+    p.add_argument("--name", action="append", default=[], metavar="NAME",
+                   help="one artist name, taken whole (for names containing commas); repeatable")
+    p.add_argument("--names-file", type=Path, help="a UTF-8 file with one artist name per line")
+    p.add_argument("--top-n", type=int, help="answers per artist (default 10 similar, 5 markets)")
+    p.add_argument("--explain", action="store_true",
+                   help="similarity: add shared listeners and listener shares to every pair")
+    p.add_argument("--model-version", help="a model version other than the current one")
+    p.add_argument("--compact", action="store_true", help="one-line JSON")
+    return p
+
+
+def collect_names(args: argparse.Namespace) -> list[str]:
+    names = [n for n in args.names.split(",")] if args.names else []
+    names += args.name
+    if args.names_file:
+        try:
+            names += args.names_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InsightsError(f"cannot read names file {args.names_file}: {exc.strerror}") from None
+    names = [n.strip() for n in names if n.strip()]
+    if not names:
+        raise InsightsError('give at least one artist name, e.g. "Coldplay,Muse" or --names-file')
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    def go() -> int:
+        names = collect_names(args)
+        if args.top_n is not None and args.top_n < 1:
+            raise InsightsError("--top-n must be at least 1")
+        model = ModelStore(Settings.from_env().model_dir).load(args.model_version)
+        if args.kind == "similarity":
+            report = similarity_report(model, names, args.top_n or 10, explain=args.explain)
+        else:
+            report = geographic_report(model, names, args.top_n or 5)
+        indent = None if args.compact else 2
+        print(json.dumps(report.answers, indent=indent, ensure_ascii=False))
+        for problem in report.unknown:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_PARTIAL if report.unknown else 0
+
+    return run(go)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""``artist_listener_train``: learn listener features from the configured warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from core.cli.common import ProgressBar, run
+from core.config import Settings
+from core.model import ModelStore
+from core.training import TrainingParams, train_and_save
+from core.training.pipeline import CLUSTERINGS
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="artist_listener_train", description=__doc__)
+    p.add_argument("--features", type=int, help="number of listener features (NUM_FEATURES)")
+    p.add_argument("--clusters", type=int, help="number of artist clusters (NUM_CLUSTERS)")
+    p.add_argument("--min-listeners", type=int, help="leave out artists with fewer listeners")
+    p.add_argument("--top-k", type=int, help="similar artists kept per artist (TOP_K)")
+    p.add_argument("--clustering", choices=sorted(CLUSTERINGS), help="clustering method")
+    p.add_argument("--seed", type=int, help="random state (RANDOM_STATE)")
+    p.add_argument("--if-missing", action="store_true", help="do nothing when a model exists")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    return p
+
+
+def format_report(manifest: dict) -> str:
+    c, t = manifest["counts"], manifest["timings_seconds"]
+    lines = [
+        f"model {manifest['version']} trained on {manifest['warehouse']}",
+        f"  rows read                {c['rows_total']:>12,}",
+        f"  dropped: NULL streams    {c['rows_null_streams']:>12,}",
+        f"  dropped: zero/negative   {c['rows_nonpositive_streams']:>12,}",
+        f"  dropped: unknown ids     {c['rows_unknown_ids']:>12,}",
+        f"  merged duplicate rows    {c['rows_duplicate']:>12,}",
+        f"  (listener, artist) pairs {c['pairs']:>12,}",
+        f"  listeners                {c['users']:>12,}",
+        f"  artists seen             {c['artists_total']:>12,}",
+        f"  excluded (< {manifest['params']['min_listeners']} listeners) "
+        f"{c['artists_excluded_min_listeners']:>10,}",
+        f"  artists in model         {c['artists']:>12,}",
+        f"  artists with market data {c['artists_with_market_data']:>12,}",
+        f"  artists with a genre     {c['artists_with_genre']:>12,}",
+        f"  market rows of unknown or excluded artists {c['market_rows_unknown_artist']:,}",
+        f"features {manifest['num_features']}, explained variance "
+        f"{manifest['explained_variance']:.1%}",
+        "seconds per step: " + ", ".join(f"{k} {v:.2f}" for k, v in t.items())
+        + f" (total {sum(t.values()):.2f})",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    def go() -> int:
+        settings = Settings.from_env()
+        store = ModelStore(settings.model_dir)
+        if args.if_missing and store.current_version():
+            print(f"model {store.current_version()} exists in {settings.model_dir}; not retraining")
+            return 0
+        params = TrainingParams.from_settings(
+            settings, num_features=args.features, num_clusters=args.clusters,
+            min_listeners=args.min_listeners, top_k=args.top_k, clustering=args.clustering,
+            random_state=args.seed,
+        )
+        bar = None if args.quiet else ProgressBar()
+        try:
+            _, model = train_and_save(settings, params, bar)
+        finally:
+            if bar:
+                bar.close()
+        print(json.dumps(model.manifest, indent=2) if args.json else format_report(model.manifest))
+        return 0
+
+    return run(go)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""Answer for several names at once without letting one unknown name hide the others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import UnknownArtistError
+from core.model import Model
+
+
+@dataclass
+class Report:
+    """Answers by the name as asked, plus the names that could not be answered and why."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    unknown: list[UnknownArtistError] = field(default_factory=list)
+
+
+def for_each_name(model: Model, names: Iterable[str], answer: Callable[[int], Any]) -> Report:
+    report = Report()
+    for raw in names:
+        name = raw.strip()
+        if not name:
+            continue
+        try:
+            row = model.resolve(name)
+        except UnknownArtistError as exc:
+            report.unknown.append(exc)
+            continue
+        report.answers[name] = answer(row)
+    return report

@@ -1,0 +1,280 @@
+"""Training: warehouse tables in, a saved model out, each step a replaceable part.
+
+warehouse -> listen matrix (input rules) -> weighting -> features (SVD) -> L2 normalization
+-> clusters -> neighbours (+ shared listeners, market peers) -> model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import Normalizer
+
+import core
+from core.config import Settings
+from core.errors import InsightsError
+from core.model import Model
+from core.names import normalize_name
+from core.progress import ProgressCallback, StepProgress
+from core.training.clustering import KMeansClusters, SeedMixtureClusters
+from core.training.factorization import SVDFeatures
+from core.training.matrix import ListenMatrix, build_listen_matrix
+from core.training.neighbours import CosineNeighbours, shared_listeners, top_k_cosine
+from core.training.weighting import LogWeighting
+from core.warehouse.base import Warehouse
+
+STEPS = {"read": 3.0, "weight": 0.5, "factorize": 3.0, "normalize": 0.2, "cluster": 1.0,
+         "neighbours": 3.0, "markets": 1.0}
+CLUSTERINGS = {"kmeans": KMeansClusters, "seed-mixture": SeedMixtureClusters}
+
+
+@dataclass(frozen=True)
+class TrainingParams:
+    num_features: int = 64
+    num_clusters: int = 10
+    min_listeners: int = 2
+    top_k: int = 100
+    market_peers: int = 10
+    clustering: str = "kmeans"
+    random_state: int = 0
+    batch_rows: int = 1_000_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> TrainingParams:
+        values = dict(
+            num_features=settings.num_features, num_clusters=settings.num_clusters,
+            min_listeners=settings.min_listeners, top_k=settings.top_k,
+            random_state=settings.random_state,
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def check(self) -> None:
+        if self.num_features < 1 or self.num_clusters < 1 or self.top_k < 1:
+            raise InsightsError("NUM_FEATURES, NUM_CLUSTERS and TOP_K must be at least 1")
+        if self.min_listeners < 1:
+            raise InsightsError("MIN_LISTENERS must be at least 1")
+        if self.clustering not in CLUSTERINGS:
+            raise InsightsError(f"clustering must be one of {', '.join(CLUSTERINGS)}")
+
+
+@dataclass
+class _Timer:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 4)
+
+
+def train(
+    warehouse: Warehouse,
+    params: TrainingParams | None = None,
+    progress: ProgressCallback | None = None,
+) -> Model:
+    """Train a model from the warehouse's source tables; the caller saves it."""
+    params = params or TrainingParams()
+    params.check()
+    report = StepProgress(progress, STEPS)
+    timer = _Timer()
+    counts: dict[str, int] = {}
+
+    with timer.step("read"):
+        report("read", 0.0, "checking source tables")
+        warehouse.check_contract()
+        stats = warehouse.listen_stats()
+        counts.update(stats.as_dict())
+        report("read", 0.2, "reading listens")
+        listens = build_listen_matrix(warehouse.iter_listens(params.batch_rows))
+        names = warehouse.artist_names()
+        genres = warehouse.artist_genres()
+        country = warehouse.country_streams()
+    counts.update(users=len(listens.user_ids), artists_total=len(listens.artist_ids))
+    if listens.streams.nnz == 0:
+        raise InsightsError(
+            "no usable listens: every row of USER_ARTIST_STREAMS_FILTERED_WITH_IDS was dropped "
+            f"({stats.rows_null_streams} NULL streams, {stats.rows_nonpositive_streams} zero or "
+            f"negative, {stats.rows_unknown_ids} unknown ids)"
+        )
+
+    kept_mask = listens.listeners >= params.min_listeners
+    excluded = _artist_frame(listens, ~kept_mask, names)[["artistname", "listeners"]]
+    listens = listens.keep_artists(kept_mask)
+    counts.update(artists_excluded_min_listeners=int((~kept_mask).sum()),
+                  artists=len(listens.artist_ids))
+    if len(listens.artist_ids) < 2:
+        raise InsightsError(
+            f"only {len(listens.artist_ids)} artist(s) have at least {params.min_listeners} "
+            "listeners; lower MIN_LISTENERS or load more data"
+        )
+    report("read", 1.0)
+
+    with timer.step("weight"):
+        weighted = LogWeighting().fit_transform(listens.streams)
+    report("weight", 1.0)
+
+    with timer.step("factorize"):
+        report("factorize", 0.0, f"factorizing {weighted.shape[0]:,} x {weighted.shape[1]:,}")
+        svd = SVDFeatures(params.num_features, random_state=params.random_state)
+        raw_features = svd.fit_transform(weighted)
+    report("factorize", 1.0)
+
+    with timer.step("normalize"):
+        features = Normalizer().fit_transform(raw_features).astype(np.float32)
+    report("normalize", 1.0)
+
+    with timer.step("cluster"):
+        clustering = CLUSTERINGS[params.clustering](params.num_clusters, params.random_state)
+        labels = clustering.fit(features).labels_
+    report("cluster", 1.0)
+
+    with timer.step("neighbours"):
+        neighbours = CosineNeighbours(params.top_k).fit(
+            features, progress=lambda _s, f: report("neighbours", 0.8 * f)
+        )
+        shared = shared_listeners(listens.streams, neighbours.indices_)
+    report("neighbours", 1.0)
+
+    with timer.step("markets"):
+        artists = _artist_frame(listens, np.ones(len(listens.artist_ids), bool), names)
+        artists = _attach_genres(artists, genres)
+        artists["cluster"] = labels
+        markets, dropped_market_rows = _markets(country, listens.artist_ids)
+        has_markets = np.zeros(len(artists), bool)
+        has_markets[markets["row"].unique()] = True
+        peer_idx, peer_sim = _market_peers(features, has_markets, params.market_peers)
+    report("markets", 1.0)
+    counts.update(
+        artists_with_market_data=int(has_markets.sum()),
+        market_rows=len(markets),
+        market_rows_unknown_artist=dropped_market_rows,
+        artists_with_genre=int(artists["genre"].notna().sum()),
+    )
+
+    manifest = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "package_version": core.__version__,
+        "warehouse": warehouse.description,
+        "params": asdict(params),
+        "data_fingerprint": _fingerprint(listens, markets, genres),
+        "counts": counts,
+        "timings_seconds": timer.seconds,
+        "explained_variance": float(svd.explained_variance_ratio_.sum()),
+        "num_features": int(svd.n_components_),
+        "steps": {
+            "weighting": "log1p(streams)",
+            "factorization": f"TruncatedSVD({svd.n_components_}, randomized)",
+            "normalization": "L2",
+            "clustering": params.clustering,
+            "similarity": "cosine of features, clipped to [0, 1]",
+        },
+    }
+    return Model(
+        artists=artists,
+        features=features,
+        neighbour_idx=neighbours.indices_,
+        neighbour_sim=neighbours.similarities_,
+        neighbour_shared=shared,
+        geo_peer_idx=peer_idx,
+        geo_peer_sim=peer_sim,
+        markets=markets,
+        excluded=excluded.reset_index(drop=True),
+        explained_variance_ratio=svd.explained_variance_ratio_.astype(np.float64),
+        manifest=manifest,
+    )
+
+
+def _artist_frame(listens: ListenMatrix, mask: np.ndarray, names: pd.DataFrame) -> pd.DataFrame:
+    ids = listens.artist_ids[mask]
+    frame = pd.DataFrame({
+        "artistnum": ids.astype(np.int64),
+        "listeners": listens.listeners[mask].astype(np.int64),
+        "streams": np.asarray(listens.streams[mask].sum(axis=1)).ravel(),
+    })
+    lookup = names.drop_duplicates("artistnum").set_index("artistnum")["artistname"]
+    named = frame["artistnum"].map(lookup)
+    frame.insert(1, "artistname", named.fillna("#" + frame["artistnum"].astype(str)).astype(str))
+    return frame
+
+
+def _attach_genres(artists: pd.DataFrame, genres: pd.DataFrame) -> pd.DataFrame:
+    """Join ARTIST_IDS_SINGLE_GENRE by name: exact spelling first, then normalized."""
+    genres = genres.dropna(subset=["artistname"]).copy()
+    exact = genres.drop_duplicates("artistname").set_index("artistname")
+    genres["key"] = genres["artistname"].map(normalize_name)
+    loose = genres.drop_duplicates("key").set_index("key")
+    out = artists.copy()
+    for column, target in (("genreid", "genre"), ("countrylist", "countrylist")):
+        by_exact = out["artistname"].map(exact[column])
+        by_loose = out["artistname"].map(normalize_name).map(loose[column])
+        out[target] = by_exact.fillna(by_loose)
+    out["countrylist"] = out["countrylist"].map(_clean_countrylist)
+    out["genre"] = out["genre"].map(lambda g: g.strip() if isinstance(g, str) and g.strip() else None)
+    return out
+
+
+def _clean_countrylist(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    parts = sorted({p.strip() for p in value.split(",") if p.strip()})
+    return ",".join(parts) or None
+
+
+def _markets(country: pd.DataFrame, artist_ids: np.ndarray) -> tuple[pd.DataFrame, int]:
+    row_of = pd.Series(np.arange(len(artist_ids)), index=artist_ids)
+    rows = country["artistnum"].map(row_of)
+    known = rows.notna()
+    markets = pd.DataFrame({
+        "row": rows[known].astype(np.int32).to_numpy(),
+        "countryname": country.loc[known, "countryname"].to_numpy(),
+        "storename": country.loc[known, "storename"].to_numpy(),
+        "streams": country.loc[known, "total_streams"].to_numpy(np.float64),
+    })
+    markets = markets.groupby(["row", "countryname", "storename"], as_index=False)["streams"].sum()
+    return markets, int((~known).sum())
+
+
+def _market_peers(features: np.ndarray, has_markets: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every artist, its ``k`` most similar artists among those with market data.
+
+    Searching only the artists with data looks as deep into the similarity order as needed,
+    where a fixed top-K list would often hold no artist with chart data at all.
+    """
+    candidates = np.flatnonzero(has_markets)
+    n = len(features)
+    idx = np.full((n, k), -1, np.int32)
+    sim = np.zeros((n, k), np.float32)
+    if len(candidates) == 0:
+        return idx, sim
+    cand_features = features[candidates]
+    for start in range(0, n, 1024):
+        block = features[start : start + 1024]
+        scores_idx, scores = top_k_cosine(block, cand_features, min(k + 1, len(candidates)))
+        peers = candidates[scores_idx]
+        for i in range(len(block)):
+            own = start + i
+            keep = peers[i] != own
+            p, s = peers[i][keep][:k], scores[i][keep][:k]
+            idx[own, : len(p)] = p
+            sim[own, : len(s)] = s
+    return idx, sim
+
+
+def _fingerprint(listens: ListenMatrix, markets: pd.DataFrame, genres: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    for array in (listens.artist_ids, listens.user_ids, listens.streams.indptr,
+                  listens.streams.indices, listens.streams.data):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(pd.util.hash_pandas_object(markets, index=False).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(genres, index=False).to_numpy().tobytes())
+    return digest.hexdigest()

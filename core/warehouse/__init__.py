@@ -1,0 +1,19 @@
+"""Where the source tables are read from and result tables written to."""
+
+from __future__ import annotations
+
+from core.config import Settings
+from core.warehouse.base import ListenStats, Warehouse
+
+__all__ = ["ListenStats", "Warehouse", "open_warehouse"]
+
+
+def open_warehouse(settings: Settings) -> Warehouse:
+    """The warehouse chosen by ``WAREHOUSE`` (default: the embedded DuckDB file)."""
+    if settings.warehouse == "snowflake":
+        from core.warehouse.snowflake import SnowparkWarehouse
+
+        return SnowparkWarehouse.from_settings(settings)
+    from core.warehouse.duckdb import DuckDBWarehouse
+
+    return DuckDBWarehouse(settings.duckdb_path)

@@ -1,0 +1,155 @@
+"""The embedded default warehouse: a local DuckDB file, so a fresh clone runs with no account.
+
+Connections are opened per operation and read-only where possible, because DuckDB lets one
+process write a file at a time: the dashboard, the CLI and the tests can then share one file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from core.errors import ConfigError, ContractError
+from core.tables import ARTIST_GENRES, SOURCE_TABLES
+from core.warehouse import sql
+from core.warehouse.base import ListenStats, Warehouse
+
+
+class DuckDBWarehouse(Warehouse):
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.description = f"DuckDB {self.path.name}"
+
+    @contextlib.contextmanager
+    def _connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        if read_only and not self.path.exists():
+            raise ConfigError(
+                f"no DuckDB warehouse at {self.path}; build the demo one with "
+                "`python -m core.cli.warehouse build-demo` (or `make warehouse`)"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _query(self, query: str, params: list[object] | None = None) -> pd.DataFrame:
+        with self._connect() as con:
+            return con.execute(query, params or []).df()
+
+    def columns(self, table: str) -> list[str] | None:
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE lower(table_name) = lower(?) ORDER BY ordinal_position",
+                [table],
+            ).fetchall()
+        return [r[0].lower() for r in rows] or None
+
+    def _table_name(self, table: str) -> str:
+        """The stored spelling of ``table`` (DuckDB names are case-insensitive but quoted here)."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE lower(table_name) = lower(?)",
+                [table],
+            ).fetchone()
+        if row is None:
+            raise ContractError(f"table {table} not found in {self.description}")
+        return row[0]
+
+    def listen_stats(self) -> ListenStats:
+        self.check_contract(SOURCE_TABLES[:1])
+        frame = self._query(sql.listen_stats_sql(self._table_name(SOURCE_TABLES[0].name)))
+        return ListenStats(**{k: int(v) for k, v in frame.iloc[0].items()})
+
+    def iter_listens(self, batch_rows: int = 1_000_000) -> Iterator[pd.DataFrame]:
+        self.check_contract(SOURCE_TABLES[:1])
+        query = sql.listens_sql(self._table_name(SOURCE_TABLES[0].name))
+        with self._connect() as con:
+            result = con.execute(query)
+            while True:
+                batch = result.fetch_df_chunk(max(1, batch_rows // 2048))
+                if batch.empty:
+                    break
+                yield batch.astype({"usernum": "int64", "artistnum": "int64", "streams": "float64"})
+
+    def artist_names(self) -> pd.DataFrame:
+        self.check_contract(SOURCE_TABLES[:1])
+        return self._query(sql.artist_names_sql(self._table_name(SOURCE_TABLES[0].name)))
+
+    def artist_genres(self) -> pd.DataFrame:
+        self.check_contract((ARTIST_GENRES,))
+        t = sql.quote_identifier(self._table_name(ARTIST_GENRES.name))
+        return self._query(
+            f"SELECT CAST(artistname AS VARCHAR) AS artistname, "
+            f"CAST(countrylist AS VARCHAR) AS countrylist, CAST(genreid AS VARCHAR) AS genreid "
+            f"FROM {t} WHERE artistname IS NOT NULL ORDER BY artistname"
+        )
+
+    def country_streams(self) -> pd.DataFrame:
+        self.check_contract(SOURCE_TABLES[2:])
+        frame = self._query(sql.country_streams_sql(self._table_name(SOURCE_TABLES[2].name)))
+        return frame.astype({"artistnum": "int64", "total_streams": "float64"})
+
+    def row_count(self, table: str) -> int:
+        t = sql.quote_identifier(self._table_name(table))
+        return int(self._query(f"SELECT COUNT(*) AS n FROM {t}").iloc[0, 0])
+
+    def read_table(self, table: str) -> pd.DataFrame:
+        t = sql.quote_identifier(self._table_name(table))
+        return self._query(f"SELECT * FROM {t}")
+
+    def write_table(self, table: str, frame: pd.DataFrame) -> None:
+        """Create-or-replace inside one transaction: readers see the old table until commit."""
+        target = sql.quote_identifier(table)
+        view = f"frame_{uuid.uuid4().hex}"
+        with self._connect(read_only=False) as con:
+            con.register(view, frame)
+            try:
+                con.execute("BEGIN TRANSACTION")
+                con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {view}")
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.unregister(view)
+
+
+def build_from_parquet(parquet_dir: str | Path, db_path: str | Path) -> dict[str, int]:
+    """(Re)build a DuckDB warehouse holding the three source tables from Parquet files.
+
+    The file is built beside the target and moved into place, so an interrupted build never
+    leaves a half-filled warehouse where the app looks for one.
+    """
+    parquet_dir, db_path = Path(parquet_dir), Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = db_path.with_name(db_path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    counts: dict[str, int] = {}
+    con = duckdb.connect(str(partial))
+    try:
+        for contract in SOURCE_TABLES:
+            source = parquet_dir / f"{contract.name.lower()}.parquet"
+            if not source.exists():
+                raise ContractError(f"missing {source} for table {contract.name}")
+            con.execute(
+                f"CREATE TABLE {sql.quote_identifier(contract.name)} AS "
+                "SELECT * FROM read_parquet(?)",
+                [str(source)],
+            )
+            row = con.execute(
+                f"SELECT COUNT(*) FROM {sql.quote_identifier(contract.name)}"
+            ).fetchone()
+            counts[contract.name] = int(row[0]) if row else 0
+    finally:
+        con.close()
+    DuckDBWarehouse(partial).check_contract()
+    partial.replace(db_path)
+    return counts
