@@ -17,15 +17,16 @@ class StepProgress:
 
     def __init__(self, callback: ProgressCallback | None, weights: dict[str, float]) -> None:
         self.callback = callback or no_progress
-        total = sum(weights.values())
-        self._start: dict[str, float] = {}
-        self._share: dict[str, float] = {}
+        self._total = sum(weights.values())
+        self._weights = dict(weights)
+        self._before: dict[str, float] = {}
         acc = 0.0
         for step, weight in weights.items():
-            self._start[step] = acc / total
-            self._share[step] = weight / total
+            self._before[step] = acc
             acc += weight
 
     def __call__(self, step: str, fraction: float = 0.0, message: str | None = None) -> None:
-        done = self._start[step] + self._share[step] * min(max(fraction, 0.0), 1.0)
+        # One division per call, so the end of a step and the start of the next are equal.
+        fraction = min(max(fraction, 0.0), 1.0)
+        done = (self._before[step] + self._weights[step] * fraction) / self._total
         self.callback(message or step, min(done, 1.0))

@@ -1,0 +1,86 @@
+"""Shared fixtures: the real demo warehouse and model, and tiny hand-made warehouses."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.config import PROJECT_ROOT
+from core.model import Model, ModelStore
+from core.tables import ARTIST_GENRES, COUNTRY_STREAMS, USER_ARTIST_STREAMS
+from core.training import TrainingParams, train
+from core.warehouse.duckdb import DuckDBWarehouse, build_from_parquet
+
+DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+VENV_BIN = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin"
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "warehouse.duckdb"
+    build_from_parquet(DEMO_DIR, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_model(demo_warehouse_path: Path) -> Model:
+    return train(DuckDBWarehouse(demo_warehouse_path), TrainingParams())
+
+
+@pytest.fixture(scope="session")
+def demo_model_dir(demo_model: Model, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    ModelStore(root).save(demo_model)
+    return root
+
+
+def listens_frame(rows: list[tuple]) -> pd.DataFrame:
+    """(artistname, artistnum, userid, usernum, total_streams) tuples as a source-table frame."""
+    return pd.DataFrame(rows, columns=list(USER_ARTIST_STREAMS.columns))
+
+
+@pytest.fixture
+def make_warehouse(tmp_path: Path) -> Callable[..., DuckDBWarehouse]:
+    """Build a DuckDB warehouse from frames; tables left out get empty contract frames."""
+
+    def make(
+        listens: pd.DataFrame,
+        genres: pd.DataFrame | None = None,
+        country: pd.DataFrame | None = None,
+        name: str = "tiny.duckdb",
+    ) -> DuckDBWarehouse:
+        warehouse = DuckDBWarehouse(tmp_path / name)
+        warehouse.write_table(USER_ARTIST_STREAMS.name, listens)
+        warehouse.write_table(
+            ARTIST_GENRES.name,
+            genres if genres is not None else pd.DataFrame(
+                {"artistname": pd.Series(dtype=str), "countrylist": pd.Series(dtype=str),
+                 "genreid": pd.Series(dtype=str)}),
+        )
+        warehouse.write_table(
+            COUNTRY_STREAMS.name,
+            country if country is not None else pd.DataFrame(
+                {"artistnum": pd.Series(dtype="int64"), "artistname": pd.Series(dtype=str),
+                 "countryname": pd.Series(dtype=str), "storename": pd.Series(dtype=str),
+                 "total_streams": pd.Series(dtype="float64")}),
+        )
+        return warehouse
+
+    return make
+
+
+def community_listens(n_groups: int = 3, artists_per_group: int = 4, users_per_group: int = 6,
+                      ) -> pd.DataFrame:
+    """Listeners who each stream every artist of their own group: an easy, known structure."""
+    rows = []
+    for g in range(n_groups):
+        for u in range(users_per_group):
+            user = g * users_per_group + u
+            for a in range(artists_per_group):
+                artist = g * artists_per_group + a
+                rows.append((f"G{g} Artist {a}", artist, f"user{user}", user, 10 + u + a))
+    return listens_frame(rows)
