@@ -28,27 +28,30 @@ def _parser() -> argparse.ArgumentParser:
 
 def format_report(manifest: dict) -> str:
     c, t = manifest["counts"], manifest["timings_seconds"]
-    lines = [
-        f"model {manifest['version']} trained on {manifest['warehouse']}",
-        f"  rows read                {c['rows_total']:>12,}",
-        f"  dropped: NULL streams    {c['rows_null_streams']:>12,}",
-        f"  dropped: zero/negative   {c['rows_nonpositive_streams']:>12,}",
-        f"  dropped: unknown ids     {c['rows_unknown_ids']:>12,}",
-        f"  merged duplicate rows    {c['rows_duplicate']:>12,}",
-        f"  (listener, artist) pairs {c['pairs']:>12,}",
-        f"  listeners                {c['users']:>12,}",
-        f"  artists seen             {c['artists_total']:>12,}",
-        f"  excluded (< {manifest['params']['min_listeners']} listeners) "
-        f"{c['artists_excluded_min_listeners']:>10,}",
-        f"  artists in model         {c['artists']:>12,}",
-        f"  artists with market data {c['artists_with_market_data']:>12,}",
-        f"  artists with a genre     {c['artists_with_genre']:>12,}",
-        f"  market rows of unknown or excluded artists {c['market_rows_unknown_artist']:,}",
-        f"features {manifest['num_features']}, explained variance "
-        f"{manifest['explained_variance']:.1%}",
-        "seconds per step: " + ", ".join(f"{k} {v:.2f}" for k, v in t.items())
-        + f" (total {sum(t.values()):.2f})",
+    rows = [
+        ("rows read", c["rows_total"]),
+        ("dropped: NULL streams", c["rows_null_streams"]),
+        ("dropped: zero or negative streams", c["rows_nonpositive_streams"]),
+        ("dropped: unknown ids", c["rows_unknown_ids"]),
+        ("merged duplicate (listener, artist) rows", c["rows_duplicate"]),
+        ("(listener, artist) pairs", c["pairs"]),
+        ("listeners", c["users"]),
+        ("artists seen", c["artists_total"]),
+        (f"artists left out (< {manifest['params']['min_listeners']} listeners)",
+         c["artists_excluded_min_listeners"]),
+        ("artists in model", c["artists"]),
+        ("artists with market data", c["artists_with_market_data"]),
+        ("artists with a genre", c["artists_with_genre"]),
+        ("market rows of unknown or left-out artists", c["market_rows_unknown_artist"]),
     ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"model {manifest['version']} trained on {manifest['warehouse']}"]
+    lines += [f"  {label:<{width}}  {value:>12,}" for label, value in rows]
+    lines.append(
+        f"features {manifest['num_features']}, explained variance {manifest['explained_variance']:.1%}"
+    )
+    lines.append("seconds per step: " + ", ".join(f"{k} {v:.2f}" for k, v in t.items())
+                 + f" (total {sum(t.values()):.2f})")
     return "\n".join(lines)
 
 
