@@ -1,0 +1,626 @@
+"""Snowflake as the warehouse, through the Snowpark DataFrame API.
+
+Every input rule (casts, filters, the sum over duplicate (user, artist) rows, the most frequent
+spelling of a name) is expressed with Snowpark DataFrames, so it runs inside Snowflake and only
+aggregated rows travel. The same expressions also run in Snowpark *local testing* (an in-process
+emulator) and against a fakesnow server, which is how the tests exercise this module without an
+account. The semantics match ``core.warehouse.sql`` (the DuckDB warehouse) rule for rule.
+
+The few operations the two execution modes cannot share (there is no ``Session.sql`` in local
+testing, and fakesnow cannot load pandas frames through a stage) are kept in the two
+``_Dialect`` classes below and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from core.config import SECRET, SNOWFLAKE_REQUIRED, Settings
+from core.errors import ConfigError, ContractError, InsightsError
+from core.tables import ARTIST_GENRES, COUNTRY_STREAMS, USER_ARTIST_STREAMS, TableContract
+from core.warehouse.base import COUNTRY_COLUMNS, LISTEN_COLUMNS, ListenStats, Warehouse
+from core.warehouse.sql import quote_identifier
+
+try:
+    from snowflake.connector.errors import Error as ConnectorError
+    from snowflake.snowpark import Column, DataFrame, Session, Window
+    from snowflake.snowpark import functions as F
+    from snowflake.snowpark.exceptions import (
+        SnowparkClientException,
+        SnowparkSessionException,
+        SnowparkSQLException,
+    )
+    from snowflake.snowpark.types import (
+        BooleanType,
+        DataType,
+        DoubleType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+        TimestampType,
+    )
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ConfigError("WAREHOUSE=snowflake needs the Snowflake extra: pip install -e '.[snowflake]'") from exc
+
+log = logging.getLogger(__name__)
+
+_SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+
+#: rows per INSERT round trip when loading a frame on a server; bounds client memory, and the
+#: connector turns each batch into one staged bulk bind on real Snowflake
+_INSERT_BATCH_ROWS = 100_000
+
+
+# --------------------------------------------------------------------------------------------
+# Names
+# --------------------------------------------------------------------------------------------
+
+
+def _column_identifier(name: str) -> str:
+    """Quoted identifier for a result column: plain names upper-cased as Snowflake would.
+
+    Upper-casing keeps result tables queryable without quotes (``SELECT artistnum FROM ...``);
+    names that are not plain identifiers keep their spelling inside quotes.
+    """
+    if _SIMPLE_NAME.match(name):
+        return f'"{name.upper()}"'
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _unquote(identifier: str) -> str:
+    """A column name as Snowpark reports it (``USERNUM`` or ``"usernum"``) without quotes."""
+    if len(identifier) >= 2 and identifier.startswith('"') and identifier.endswith('"'):
+        return identifier[1:-1].replace('""', '"')
+    return identifier
+
+
+def _table_candidates(table: str) -> list[str]:
+    """Spellings to try for a table, most likely first.
+
+    Unquoted names are upper case in Snowflake, but a table created with a quoted lower-case
+    name (as some loaders do) is only found by that exact spelling.
+    """
+    spellings = [table.upper(), table, table.lower()]
+    return [quote_identifier(s) for s in dict.fromkeys(spellings)]
+
+
+# --------------------------------------------------------------------------------------------
+# pandas -> Snowflake column types
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ColumnSpec:
+    identifier: str
+    snowpark_type: DataType
+    sql_type: str
+    values: list[Any]
+
+
+def _column_specs(frame: pd.DataFrame) -> list[_ColumnSpec]:
+    """Snowflake types and plain Python values for each column of ``frame``.
+
+    Types are chosen explicitly rather than inferred by the loader so a result table gets the
+    same column types in every mode, and missing values (NaN, NA, NaT) become SQL NULL.
+    """
+    if frame.shape[1] == 0:
+        raise InsightsError("cannot write a table without columns")
+    identifiers = [_column_identifier(str(name)) for name in frame.columns]
+    clashes = sorted({i for i in identifiers if identifiers.count(i) > 1})
+    if clashes:
+        raise InsightsError(f"column names clash once upper-cased as Snowflake does: {', '.join(clashes)}")
+    specs = []
+    for name in frame.columns:
+        series = frame[name]
+        missing = series.isna().tolist()
+        if pd.api.types.is_bool_dtype(series):
+            dtype, sql_type, convert = BooleanType(), "BOOLEAN", bool
+        elif pd.api.types.is_integer_dtype(series):
+            dtype, sql_type, convert = LongType(), "BIGINT", int
+        elif pd.api.types.is_float_dtype(series):
+            dtype, sql_type, convert = DoubleType(), "DOUBLE", float
+        elif pd.api.types.is_datetime64_any_dtype(series):
+            if getattr(series.dt, "tz", None) is not None:
+                series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+            dtype, sql_type, convert = TimestampType(), "TIMESTAMP_NTZ", pd.Timestamp.to_pydatetime
+        else:
+            dtype, sql_type, convert = StringType(), "VARCHAR", str
+        values = [None if gone else convert(v) for v, gone in zip(series.tolist(), missing, strict=True)]
+        specs.append(_ColumnSpec(_column_identifier(str(name)), dtype, sql_type, values))
+    return specs
+
+
+def _rows(specs: Sequence[_ColumnSpec]) -> list[tuple[Any, ...]]:
+    return list(zip(*(spec.values for spec in specs), strict=True))
+
+
+# --------------------------------------------------------------------------------------------
+# Dialects: the only place where local testing and a Snowflake server differ
+# --------------------------------------------------------------------------------------------
+
+
+class _Dialect(ABC):
+    """Operations that have no single Snowpark spelling working in every execution mode."""
+
+    name: str
+
+    @abstractmethod
+    def is_missing_table(self, exc: SnowparkSQLException) -> bool:
+        """Whether ``exc`` means "no such table" (rather than, say, a lost connection)."""
+
+    @abstractmethod
+    def load(self, session: Session, table: str, frame: pd.DataFrame) -> None:
+        """Create ``table`` (a fresh, unused name) holding ``frame``."""
+
+    @abstractmethod
+    def replace(self, session: Session, target: str, staging: str) -> None:
+        """Make ``target`` a copy of ``staging`` in one atomic step."""
+
+    @abstractmethod
+    def drop(self, session: Session, table: str) -> None:
+        """Drop ``table`` if it exists."""
+
+
+class _ServerDialect(_Dialect):
+    """A Snowflake server, or a fakesnow server speaking the same protocol.
+
+    Loading uses ``CREATE TABLE`` plus a bound ``INSERT`` (``executemany``) instead of
+    ``session.create_dataframe(frame)`` / ``write_pandas``: the latter upload Parquet through a
+    temporary stage, which fakesnow 0.12 cannot follow (quoted stage names, ``COPY INTO`` from a
+    quoted stage, ``INFER_SCHEMA``), so the tested path would not be the shipped one. On real
+    Snowflake the connector sends large bound inserts through a stage on its own
+    (``CLIENT_STAGE_ARRAY_BINDING_THRESHOLD``), so this is still a bulk load.
+
+    ``CREATE OR REPLACE TABLE target COPY GRANTS AS SELECT * FROM staging`` is one DDL
+    statement, and Snowflake runs CREATE OR REPLACE as a single transaction: readers see the old
+    table until it commits and the new one after, and a failure leaves the old one. It works
+    whether or not ``target`` exists, and COPY GRANTS keeps what was granted on the old table
+    (say, SELECT for the dashboard's role). The alternatives were tried and
+    rejected: ``ALTER TABLE ... SWAP WITH`` needs an existing target and fakesnow does not know
+    it; ``CREATE OR REPLACE TABLE ... CLONE`` (zero-copy on Snowflake) loses its ``OR REPLACE``
+    in fakesnow 0.12 and then fails on an existing target. The copy costs one extra write of
+    a result table, which is small next to the source tables, and lets the staging table be
+    TEMPORARY, so even a crashed writer leaves nothing behind once its session ends.
+    """
+
+    name = "server"
+
+    def is_missing_table(self, exc: SnowparkSQLException) -> bool:
+        # 002003: "Object ... does not exist or not authorized" (fakesnow uses the same code)
+        return getattr(exc, "sql_error_code", None) == 2003 or "does not exist" in str(exc)
+
+    def load(self, session: Session, table: str, frame: pd.DataFrame) -> None:
+        specs = _column_specs(frame)
+        columns = ", ".join(f"{s.identifier} {s.sql_type}" for s in specs)
+        session.sql(f"CREATE TEMPORARY TABLE {table} ({columns})").collect()
+        rows = _rows(specs)
+        if not rows:
+            return
+        insert = (
+            f"INSERT INTO {table} ({', '.join(s.identifier for s in specs)}) "
+            f"VALUES ({', '.join('?' for _ in specs)})"
+        )
+        cursor = session.connection.cursor()
+        try:
+            for start in range(0, len(rows), _INSERT_BATCH_ROWS):
+                cursor.executemany(insert, rows[start : start + _INSERT_BATCH_ROWS])
+        finally:
+            cursor.close()
+
+    def replace(self, session: Session, target: str, staging: str) -> None:
+        session.sql(f"CREATE OR REPLACE TABLE {target} COPY GRANTS AS SELECT * FROM {staging}").collect()
+
+    def drop(self, session: Session, table: str) -> None:
+        session.sql(f"DROP TABLE IF EXISTS {table}").collect()
+
+
+class _LocalTestingDialect(_Dialect):
+    """Snowpark local testing: no SQL at all, tables live in an in-process registry.
+
+    ``save_as_table(mode="overwrite")`` computes the new table first and then swaps the registry
+    entry under the emulator's lock: the local equivalent of the server's CREATE OR REPLACE.
+    Local testing also lacks ``TRIM``; a faithful stand-in (spaces only, like Snowflake) is
+    registered so the country rules run unchanged.
+    """
+
+    name = "local testing"
+
+    def __init__(self) -> None:
+        from snowflake.snowpark.mock import ColumnEmulator, patch
+
+        def trim(column: ColumnEmulator, characters: object = None) -> ColumnEmulator:
+            if characters is not None:
+                raise NotImplementedError("TRIM with explicit characters in local testing")
+            result = column.str.strip(" ")
+            result.sf_type = column.sf_type
+            return result
+
+        patch(F.trim)(trim)
+
+    def is_missing_table(self, exc: SnowparkSQLException) -> bool:
+        return "does not exist" in str(exc)
+
+    def load(self, session: Session, table: str, frame: pd.DataFrame) -> None:
+        specs = _column_specs(frame)
+        schema = StructType([StructField(s.identifier, s.snowpark_type) for s in specs])
+        session.create_dataframe(_rows(specs), schema=schema).write.save_as_table(table, mode="overwrite")
+
+    def replace(self, session: Session, target: str, staging: str) -> None:
+        session.table(staging).write.save_as_table(target, mode="overwrite")
+
+    def drop(self, session: Session, table: str) -> None:
+        session.table(table).drop_table()
+
+
+def _dialect_for(session: Session) -> _Dialect:
+    """Local testing is recognised the way Snowpark itself does it (by its connection class)."""
+    from snowflake.snowpark.mock._connection import MockServerConnection
+
+    if isinstance(session._conn, MockServerConnection):
+        return _LocalTestingDialect()
+    return _ServerDialect()
+
+
+# --------------------------------------------------------------------------------------------
+# Reading helpers
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A source table with its columns resolved case-insensitively."""
+
+    frame: DataFrame
+    fields: dict[str, StructField]
+
+    def col(self, name: str) -> Column:
+        return F.col(self.fields[name].name)
+
+    def number(self, name: str, to: DataType) -> Column:
+        """``name`` as a number; text that is not a number becomes NULL.
+
+        Snowflake's TRY_CAST only accepts text, so it is used for text columns and a plain
+        CAST (which cannot fail on numbers) for everything else, e.g. NUMBER(12,2) streams.
+        """
+        field = self.fields[name]
+        if isinstance(field.datatype, StringType):
+            return F.col(field.name).try_cast(to)
+        return F.col(field.name).cast(to)
+
+    def text(self, name: str) -> Column:
+        return self.col(name).cast(StringType())
+
+
+def _valid_ids(*ids: Column) -> Column:
+    condition = None
+    for c in ids:
+        term = c.is_not_null() & (c >= 0)
+        condition = term if condition is None else condition & term
+    assert condition is not None
+    return condition
+
+
+def _count_if(condition: Column) -> Column:
+    """COUNT_IF written portably: a NULL condition (unknown streams) counts as false."""
+    return F.count(F.iff(condition, F.lit(1), F.lit(None)))
+
+
+def _to_pandas(frame: DataFrame) -> pd.DataFrame:
+    result = frame.to_pandas()
+    result.columns = [_unquote(c).lower() for c in result.columns]
+    return result
+
+
+def _rechunk(batches: Iterable[pd.DataFrame], rows: int) -> Iterator[pd.DataFrame]:
+    """Batches of exactly ``rows`` rows (the last may be shorter), whatever the driver sends."""
+    pending: list[pd.DataFrame] = []
+    held = 0
+    for batch in batches:
+        if batch.empty:
+            continue
+        pending.append(batch)
+        held += len(batch)
+        if held < rows:
+            continue
+        merged = pd.concat(pending, ignore_index=True)
+        cut = len(merged) - len(merged) % rows
+        for start in range(0, cut, rows):
+            yield merged.iloc[start : start + rows].reset_index(drop=True)
+        pending = [merged.iloc[cut:]] if cut < len(merged) else []
+        held = len(merged) - cut
+    if held:
+        yield pd.concat(pending, ignore_index=True)
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    return text.replace(secret, SECRET) if secret else text
+
+
+# --------------------------------------------------------------------------------------------
+# The warehouse
+# --------------------------------------------------------------------------------------------
+
+
+class SnowparkWarehouse(Warehouse):
+    """Source tables read and result tables written through a Snowpark session."""
+
+    def __init__(
+        self, session: Session, description: str | None = None, *, owns_session: bool = False
+    ) -> None:
+        """Wrap an open session; it is closed by ``close()`` only when ``owns_session``.
+
+        Tests pass a local-testing session or one connected to a fakesnow server.
+        """
+        self.session = session
+        self._dialect = _dialect_for(session)
+        self._owns_session = owns_session
+        self.description = description or self._describe_session()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, extra: Mapping[str, Any] | None = None) -> SnowparkWarehouse:
+        """Connect with the ``SNOWFLAKE_*`` settings; errors name settings, never secrets.
+
+        ``extra`` connection options (e.g. ``login_timeout``) are merged over the settings; the
+        tests use it for what a fakesnow server needs and Snowflake must not get.
+        """
+        missing = settings.missing(SNOWFLAKE_REQUIRED)
+        if missing:
+            raise ConfigError(
+                "WAREHOUSE=snowflake needs these settings (environment or .env): " + ", ".join(missing)
+            )
+        options = {
+            "account": settings.snowflake_account,
+            "user": settings.snowflake_user,
+            "password": settings.snowflake_password,
+            "role": settings.snowflake_role,
+            "warehouse": settings.snowflake_warehouse,
+            "database": settings.snowflake_database,
+            "schema": settings.snowflake_schema,
+            "authenticator": settings.snowflake_authenticator,
+            "private_key_file": settings.snowflake_private_key_file,
+            "host": settings.snowflake_host,
+            "port": settings.snowflake_port,
+            "protocol": settings.snowflake_protocol,
+        }
+        configs = {k: v for k, v in options.items() if v is not None} | dict(extra or {})
+        description = (
+            f"Snowflake {settings.snowflake_account}/"
+            f"{settings.snowflake_database}.{settings.snowflake_schema}"
+        )
+        where = f"account {settings.snowflake_account} as user {settings.snowflake_user}"
+        if settings.snowflake_host:
+            port = f":{settings.snowflake_port}" if settings.snowflake_port else ""
+            where += f" at {settings.snowflake_host}{port}"
+        try:
+            session = Session.builder.configs(configs).create()
+        except Exception as exc:  # any failure here is a connection/configuration problem
+            detail = _scrub(f"{type(exc).__name__}: {exc}", settings.snowflake_password)
+            raise ConfigError(
+                f"could not connect to Snowflake {where}: {detail}. Check SNOWFLAKE_ACCOUNT, "
+                "SNOWFLAKE_USER and the password or key settings."
+            ) from None
+        return cls(session, description, owns_session=True)
+
+    def _describe_session(self) -> str:
+        try:
+            database = _unquote(self.session.get_current_database() or "?")
+            schema = _unquote(self.session.get_current_schema() or "?")
+        except Exception:  # a description must never be the reason a warehouse fails
+            return f"Snowflake ({self._dialect.name})"
+        return f"Snowflake {database}.{schema}"
+
+    # ---- reading -------------------------------------------------------------------------
+
+    def _table(self, table: str) -> DataFrame | None:
+        """The table as a DataFrame, trying the usual spellings; None when none exists."""
+        for candidate in _table_candidates(table):
+            try:
+                frame = self.session.table(candidate)
+                frame.schema  # noqa: B018 - forces the lookup now, inside the try
+            except SnowparkSQLException as exc:
+                if self._dialect.is_missing_table(exc):
+                    continue
+                raise InsightsError(f"could not read {table} from {self.description}: {exc}") from exc
+            return frame
+        return None
+
+    def _existing(self, table: str) -> DataFrame:
+        frame = self._table(table)
+        if frame is None:
+            raise ContractError(f"table {table} not found in {self.description}")
+        return frame
+
+    def _source(self, contract: TableContract) -> _Source:
+        """The contract's table, checked: raises ``ContractError`` naming table and column."""
+        frame = self._table(contract.name)
+        if frame is None:
+            raise ContractError(
+                f"table {contract.name} not found in {self.description}; expected "
+                f"{contract.description} with columns {', '.join(contract.columns)}"
+            )
+        fields: dict[str, StructField] = {}
+        for field in frame.schema.fields:
+            fields.setdefault(_unquote(field.name).lower(), field)
+        contract.check_columns(fields)
+        return _Source(frame, fields)
+
+    def columns(self, table: str) -> list[str] | None:
+        frame = self._table(table)
+        if frame is None:
+            return None
+        return [_unquote(name).lower() for name in frame.columns]
+
+    def _listens(self) -> DataFrame:
+        """USERNUM, ARTISTNUM (BIGINT) and STREAMS (DOUBLE) of every raw row."""
+        src = self._source(USER_ARTIST_STREAMS)
+        return src.frame.select(
+            src.number("usernum", LongType()).alias("USERNUM"),
+            src.number("artistnum", LongType()).alias("ARTISTNUM"),
+            src.number("total_streams", DoubleType()).alias("STREAMS"),
+        )
+
+    def listen_stats(self) -> ListenStats:
+        """One aggregation; the rules apply in order, so each row lands in exactly one bucket."""
+        listens = self._listens()
+        user, artist, streams = F.col("USERNUM"), F.col("ARTISTNUM"), F.col("STREAMS")
+        positive = streams > 0
+        valid = _valid_ids(user, artist)
+        kept = positive & valid
+        row = listens.agg(
+            F.count(F.lit(1)).alias("ROWS_TOTAL"),
+            # COUNT(*) - COUNT(x) rather than COUNT_IF(x IS NULL): local testing keeps a failed
+            # TRY_CAST as NaN, which its IS NULL misses but its COUNT skips, like Snowflake's
+            (F.count(F.lit(1)) - F.count(streams)).alias("ROWS_NULL_STREAMS"),
+            _count_if(streams <= 0).alias("ROWS_NONPOSITIVE_STREAMS"),
+            _count_if(positive & ~valid).alias("ROWS_UNKNOWN_IDS"),
+            _count_if(kept).alias("ROWS_KEPT"),
+            F.count_distinct(F.iff(kept, user, F.lit(None)), F.iff(kept, artist, F.lit(None))).alias("PAIRS"),
+        ).collect()[0]
+        values = {k.lower(): int(v or 0) for k, v in row.as_dict().items()}
+        return ListenStats(**values)
+
+    def iter_listens(self, batch_rows: int = 1_000_000) -> Iterator[pd.DataFrame]:
+        """Usable rows summed per pair in the warehouse, ordered so reruns see the same batches."""
+        if batch_rows < 1:
+            raise ValueError("batch_rows must be at least 1")
+        user, artist = F.col("USERNUM"), F.col("ARTISTNUM")
+        pairs = (
+            self._listens()
+            .filter((F.col("STREAMS") > 0) & _valid_ids(user, artist))
+            .group_by(user, artist)
+            .agg(F.sum(F.col("STREAMS")).alias("STREAMS"))
+            .order_by(artist, user)
+        )
+        dtypes = dict(zip(LISTEN_COLUMNS, ("int64", "int64", "float64"), strict=True))
+        for batch in _rechunk(pairs.to_pandas_batches(), batch_rows):
+            batch.columns = [_unquote(c).lower() for c in batch.columns]
+            yield batch[list(LISTEN_COLUMNS)].astype(dtypes)
+
+    def artist_names(self) -> pd.DataFrame:
+        """The most frequent spelling per id (ties to the smallest), counted over raw rows."""
+        src = self._source(USER_ARTIST_STREAMS)
+        artist, name, count = F.col("ARTISTNUM"), F.col("ARTISTNAME"), F.col("N")
+        spellings = (
+            src.frame.select(
+                src.number("artistnum", LongType()).alias("ARTISTNUM"),
+                src.text("artistname").alias("ARTISTNAME"),
+            )
+            .filter(_valid_ids(artist) & name.is_not_null())
+            .group_by(artist, name)
+            .agg(F.count(F.lit(1)).alias("N"))
+        )
+        rank = F.row_number().over(Window.partition_by(artist).order_by(count.desc(), name.asc()))
+        best = (
+            spellings.select(artist, name, rank.alias("RN"))
+            .filter(F.col("RN") == 1)
+            .select(artist, name)
+            .order_by(artist)
+        )
+        result = _to_pandas(best)
+        return result.astype({"artistnum": "int64"}).reset_index(drop=True)
+
+    def artist_genres(self) -> pd.DataFrame:
+        src = self._source(ARTIST_GENRES)
+        genres = (
+            src.frame.select(
+                src.text("artistname").alias("ARTISTNAME"),
+                src.text("countrylist").alias("COUNTRYLIST"),
+                src.text("genreid").alias("GENREID"),
+            )
+            .filter(F.col("ARTISTNAME").is_not_null())
+            .order_by(F.col("ARTISTNAME"))
+        )
+        return _to_pandas(genres).reset_index(drop=True)
+
+    def country_streams(self) -> pd.DataFrame:
+        """Positive streams per artist id, country and store; names trimmed, stores lower case."""
+        src = self._source(COUNTRY_STREAMS)
+        artist, country, store = F.col("ARTISTNUM"), F.col("COUNTRYNAME"), F.col("STORENAME")
+        rows = src.frame.select(
+            src.number("artistnum", LongType()).alias("ARTISTNUM"),
+            src.text("artistname").alias("ARTISTNAME"),
+            F.trim(src.text("countryname")).alias("COUNTRYNAME"),
+            F.lower(F.trim(src.text("storename"))).alias("STORENAME"),
+            src.number("total_streams", DoubleType()).alias("TOTAL_STREAMS"),
+        ).filter(
+            (F.col("TOTAL_STREAMS") > 0)
+            & _valid_ids(artist)
+            & country.is_not_null()
+            & (country != F.lit(""))
+            & store.is_not_null()
+            & (store != F.lit(""))
+        )
+        summed = (
+            rows.group_by(artist, country, store)
+            .agg(
+                F.min(F.col("ARTISTNAME")).alias("ARTISTNAME"),
+                F.sum(F.col("TOTAL_STREAMS")).alias("TOTAL_STREAMS"),
+            )
+            .select(*(F.col(c.upper()) for c in COUNTRY_COLUMNS))
+            .order_by(artist, country, store)
+        )
+        result = _to_pandas(summed)
+        return result.astype({"artistnum": "int64", "total_streams": "float64"}).reset_index(drop=True)
+
+    def row_count(self, table: str) -> int:
+        return int(self._existing(table).count())
+
+    def read_table(self, table: str) -> pd.DataFrame:
+        """The whole table with lower-case column names; integer columns widened to int64.
+
+        Snowflake hands back NUMBER(38,0) as the narrowest integer type that fits the data, so
+        the same table could come back as int8 one day and int64 the next.
+        """
+        result = _to_pandas(self._existing(table))
+        for name in result.columns:
+            if pd.api.types.is_integer_dtype(result[name]):
+                result[name] = result[name].astype("int64")
+        return result
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def write_table(self, table: str, frame: pd.DataFrame) -> None:
+        """Load ``frame`` into a staging table, then swap it in with one atomic statement.
+
+        Until the swap, ``table`` is untouched, so a failure while loading (or in the swap
+        itself) leaves the previous table whole. The staging table has a unique name, so two
+        writers never share one, and it is dropped whatever happens.
+        """
+        target = quote_identifier(table.upper())
+        staging = quote_identifier(f"{table}__STAGING_{uuid.uuid4().hex[:12]}".upper())
+        try:
+            self._dialect.load(self.session, staging, frame)
+            self._dialect.replace(self.session, target, staging)
+        except (SnowparkClientException, ConnectorError) as exc:  # the cursor raises the latter
+            raise InsightsError(
+                f"writing {table} to {self.description} failed; the previous {table} "
+                f"(if any) is unchanged: {exc}"
+            ) from exc
+        finally:
+            try:
+                self._dialect.drop(self.session, staging)
+            except Exception as exc:  # cleanup must not hide the original outcome
+                log.warning("could not drop staging table %s: %s", staging, exc)
+
+    def close(self) -> None:
+        """Close the session if this warehouse opened it.
+
+        ``Session.close`` cancels running queries first; fakesnow does not know that call and
+        raises, but the connection is closed regardless, so that error is only logged.
+        """
+        if not self._owns_session:
+            return
+        self._owns_session = False
+        try:
+            self.session.close()
+        except SnowparkSessionException as exc:
+            log.debug("closing the Snowflake session: %s", exc)
