@@ -1,0 +1,79 @@
+"""Clusters: the similarity graph around the selected artist, and what each cluster is.
+
+The graph is pyvis (vis-network) with its JavaScript inlined, shown through ``st.iframe``; it
+needs no network. Its size is bounded by the controls, so it stays fast on any model.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+
+model = common.require_model()
+summary = common.cluster_summary(*common.model_key(model))
+names = common.cluster_names(model)
+
+st.title("Clusters")
+st.caption("Artists are linked when they share listeners; colours are clusters of artists "
+           "with similar audiences. Hover a node for details, drag to rearrange, scroll to zoom.")
+
+artist = common.selected_artist(model)
+c1, c2, c3, c4 = st.columns([3, 3, 2, 2], gap="medium")
+with c1:
+    neighbourhood = st.toggle(
+        "Neighbourhood only",
+        value=artist is not None, disabled=artist is None, key="graph_neighbourhood",
+        help=(f"On: {common.md(artist)} and the artists around it. " if artist else "")
+        + "Off: the best-known artists of the chosen clusters. Select an artist on the "
+          "Artist search page to explore its neighbourhood.",
+    )
+with c2:
+    by_size = summary.sort_values("size", ascending=False)["cluster"].astype(int).tolist()
+    chosen = st.multiselect("Clusters", by_size, format_func=lambda c: names.get(c, f"cluster {c}"),
+                            key="graph_clusters", placeholder="All clusters",
+                            help="Show only artists of these clusters.")
+with c3:
+    max_nodes = st.slider("Max artists", 10, 300, 60, step=10, key="graph_max_nodes",
+                          help="More artists take longer to lay out in the browser.")
+with c4:
+    edges_per_node = st.slider("Links per artist", 1, 8, 3, key="graph_edges")
+
+focus = model.resolve(artist) if artist else None
+html, nodes, n_edges = common.graph_page(
+    *common.model_key(model), focus, max_nodes, tuple(sorted(chosen)), edges_per_node,
+    bool(neighbourhood and focus is not None),
+)
+shown_clusters = nodes["cluster"].nunique()
+highlighted = focus is not None and focus in set(nodes["row"])
+st.caption(f"Showing {len(nodes)} artists and {n_edges} links from {shown_clusters} "
+           f"cluster{'s' if shown_clusters != 1 else ''}"
+           + (f"; **{common.md(artist)}** is outlined, its closest artists are in full colour."
+              if highlighted else "."))
+st.iframe(html, height=640, alt="Similarity graph of artists coloured by cluster")
+
+with st.expander("Artists in the graph"):
+    st.dataframe(
+        nodes.assign(cluster=nodes["cluster"].map(names))[["name", "cluster", "listeners", "genre", "role"]],
+        hide_index=True, width="stretch", key="graph_nodes",
+        column_config={"name": "Artist", "cluster": "Cluster",
+                       "listeners": st.column_config.NumberColumn("Listeners", format="localized"),
+                       "genre": "Genre", "role": "Role"},
+    )
+
+st.subheader("What each cluster is")
+st.dataframe(
+    summary[["name", "size", "share", "top_genres", "best_known"]], hide_index=True, width="stretch",
+    key="cluster_summary",
+    column_config={
+        # pixel widths that add up to a typical wide layout, so no column is cut off
+        "name": st.column_config.TextColumn("Cluster", width=250),
+        "size": st.column_config.NumberColumn("Artists", width=65),
+        "share": st.column_config.ProgressColumn("Share", min_value=0.0, max_value=1.0,
+                                                 format="percent", width=95),
+        "top_genres": st.column_config.TextColumn("Top genres", width=260,
+                                                  help="Share of the cluster's artists with that genre"),
+        "best_known": st.column_config.TextColumn("Best-known artists", width=300,
+                                                  help="Most listeners first"),
+    },
+)

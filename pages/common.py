@@ -1,0 +1,288 @@
+"""What every page needs: settings, the cached model, the selected artist, the sidebar.
+
+Kept out of the page files so each page reads top to bottom as "widgets, then core calls,
+then charts". Nothing here computes an insight; it only loads, caches and remembers.
+
+Caching: the model is a ``st.cache_resource`` keyed by (model folder, version). The version is
+read from the ``CURRENT`` pointer on every run (one tiny file), so a retrain, from this
+dashboard or from the CLI, is picked up on the next interaction without a restart. Derived
+tables are ``st.cache_data`` with the same key plus their own arguments.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from core.config import Settings
+from core.errors import InsightsError
+from core.insights import clusters as cluster_insights
+from core.insights import graph as graph_insights
+from core.insights import markets_view
+from core.insights.geographic import market_table
+from core.model import Model, ModelStore
+
+#: session key of the artist the analyst is looking at, shared by all pages
+ARTIST_KEY = "artist"
+TRAIN_PAGE = "pages/train.py"
+
+
+def md(text: object) -> str:
+    """``text`` safe inside Markdown: artist names such as "*NSYNC" or "Ke$ha" stay literal.
+
+    Streamlit renders ``$...$`` as LaTeX and ``*``/``_`` as emphasis, so every name shown in a
+    Markdown string goes through here.
+    """
+    return re.sub(r"([\\`*_{}\[\]#|~<>$])", r"\\\1", str(text))
+
+
+def settings() -> Settings:
+    """Settings from the environment; a broken setting stops the page with its message."""
+    try:
+        return Settings.from_env()
+    except InsightsError as exc:
+        st.error(f"Configuration problem: {exc}")
+        st.stop()
+
+
+def data_source_label(config: Settings) -> str:
+    """Where the data comes from, in words, without any secret (no user, no password).
+
+    Mirrors the warehouse classes' ``description`` without opening a connection, so the
+    sidebar never waits on (or fails with) a remote warehouse.
+    """
+    if config.warehouse == "snowflake":
+        account = config.snowflake_account or "(account not set)"
+        where = ".".join(p for p in (config.snowflake_database, config.snowflake_schema) if p)
+        return f"Snowflake account {account}" + (f" · {where}" if where else "")
+    return f"DuckDB {Path(config.duckdb_path).name}"
+
+
+def current_version(config: Settings) -> str | None:
+    """The version ``CURRENT`` points to; read every run so a CLI retrain is seen at once."""
+    return ModelStore(config.model_dir).current_version()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the model…")
+def load_model(model_dir: str, version: str) -> Model:
+    """The model of one version; a new version is a new cache entry, the old one ages out."""
+    return ModelStore(model_dir).load(version)
+
+
+def get_model(config: Settings) -> Model | None:
+    """The current model, or None when none has been trained yet."""
+    version = current_version(config)
+    if version is None:
+        return None
+    return load_model(str(config.model_dir), version)
+
+
+def require_model() -> Model:
+    """The current model, or an empty state that points to training, then stop the page."""
+    config = settings()
+    try:
+        model = get_model(config)
+    except InsightsError as exc:
+        st.error(str(exc))
+        st.page_link(TRAIN_PAGE, label="Retrain on the Train & upload page",
+                     icon=":material/model_training:")
+        st.stop()
+    if model is None:
+        empty_state()
+        st.stop()
+    return model
+
+
+def empty_state() -> None:
+    """What a first-time user sees instead of an error: what is missing and how to get it."""
+    st.info(
+        "**No trained model yet.** The dashboard needs a model built from your warehouse "
+        "before it can find similar artists, markets and clusters. Train one on the "
+        "**Train & upload** page (seconds on the demo data), or run `make model` "
+        "in a terminal.",
+        icon=":material/headphones:",
+    )
+    st.page_link(TRAIN_PAGE, label="Go to Train & upload", icon=":material/model_training:")
+
+
+def model_key(model: Model) -> tuple[str, str]:
+    """(model folder, version): the cache key of everything derived from this model."""
+    return str(settings().model_dir), model.version
+
+
+# -- the selected artist -------------------------------------------------------------------------
+
+
+def selected_artist(model: Model) -> str | None:
+    """The artist chosen on any page, if it still exists in the (possibly retrained) model."""
+    name = st.session_state.get(ARTIST_KEY)
+    if not name:
+        return None
+    row = model.names.find(name)
+    return None if row is None else str(model.artists["artistname"].iat[row])
+
+
+def select_artist(name: str | None) -> None:
+    """Remember ``name`` as the artist every page follows (kept when switching pages)."""
+    if name:
+        st.session_state[ARTIST_KEY] = name
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def names_by_popularity(model_dir: str, version: str) -> list[str]:
+    """All artist names, most listened first: the order a picker should offer them in."""
+    artists = load_model(model_dir, version).artists
+    return artists.sort_values(["listeners", "artistname"], ascending=[False, True])["artistname"].tolist()
+
+
+#: how many artists a picker lists; any other artist can still be typed. Sending every name
+#: (thousands) to the browser on each rerun made typing in the search box visibly slower.
+PICKER_OPTIONS = 400
+
+
+def picker_options(model: Model, include: Sequence[str] = ()) -> list[str]:
+    """The ``include`` names first, then the most-listened artists."""
+    popular = names_by_popularity(*model_key(model))[:PICKER_OPTIONS]
+    return list(dict.fromkeys([*include, *popular]))
+
+
+def canonical_name(model: Model, typed: str) -> str | None:
+    """The model's spelling of a typed name ("beyonce" -> "Beyoncé"), or None if unknown."""
+    row = model.names.find(typed)
+    if row is None:
+        rows = model.names.search(typed, limit=1)
+        row = rows[0] if rows else None
+    return None if row is None else str(model.artists["artistname"].iat[row])
+
+
+def _normalize_pick(model: Model, key: str) -> None:
+    """on_change of a picker: replace what was typed by the artist it names, and select it."""
+    typed = st.session_state.get(key)
+    name = canonical_name(model, typed) if typed else None
+    if name is None:
+        st.session_state[f"{key}_unknown"] = typed
+        st.session_state[key] = selected_artist(model)
+        return
+    st.session_state[key] = name
+    select_artist(name)
+
+
+def artist_picker(model: Model, key: str, label: str = "Artist", prefer_markets: bool = False) -> str:
+    """A selectbox that starts on (and updates) the shared selection.
+
+    It lists the most-listened artists, and any other name can be typed (case, accents and
+    typos forgiven, as in the search box). Without a selection it starts on the most-listened
+    artist (with chart data when ``prefer_markets``) so the page is never empty.
+    """
+    current = selected_artist(model)
+    if current is None:
+        popular = names_by_popularity(*model_key(model))
+        current = popular[0]
+        if prefer_markets:
+            current = next((n for n in popular[:PICKER_OPTIONS]
+                            if markets_view.has_market_data(model, model.resolve(n))), current)
+        select_artist(current)
+    options = picker_options(model, [current])
+    if st.session_state.get(key) not in (None, *options):
+        del st.session_state[key]  # the selection changed on another page
+    choice = st.selectbox(
+        label, options, index=options.index(current), key=key, accept_new_options=True,
+        on_change=_normalize_pick, args=(model, key),
+        help="Pick from the list or type any artist's name. The choice is kept across pages.",
+    )
+    unknown = st.session_state.pop(f"{key}_unknown", None)
+    if unknown:
+        st.warning(f"No artist called **{md(unknown)}** in the model; still showing {md(current)}.")
+    select_artist(choice)
+    return str(choice)
+
+
+# -- cached derived tables -----------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def cluster_summary(model_dir: str, version: str) -> pd.DataFrame:
+    """``core.insights.clusters.cluster_summary``, computed once per model version."""
+    return cluster_insights.cluster_summary(load_model(model_dir, version))
+
+
+def cluster_names(model: Model) -> dict[int, str]:
+    """Cluster number -> readable name, from the cached summary."""
+    summary = cluster_summary(*model_key(model))
+    return dict(zip(summary["cluster"].astype(int), summary["name"], strict=True))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def markets(model_dir: str, version: str, row: int) -> pd.DataFrame:
+    """``market_table`` for one artist, cached: switching the map metric reuses it."""
+    return market_table(load_model(model_dir, version), row)
+
+
+@st.cache_data(max_entries=32, show_spinner="Drawing the graph…")
+def graph_page(model_dir: str, version: str, focus: int | None, max_nodes: int,
+               clusters: Sequence[int], edges_per_node: int, neighbourhood: bool
+               ) -> tuple[str, pd.DataFrame, int]:
+    """(pyvis HTML, the nodes shown, number of links) for one set of graph controls."""
+    model = load_model(model_dir, version)
+    graph = graph_insights.similarity_graph(
+        model, focus, max_nodes=max_nodes, clusters=list(clusters),
+        edges_per_node=edges_per_node, neighbourhood=neighbourhood,
+    )
+    names = cluster_names(model)
+    return graph_insights.graph_html(graph, names), graph.nodes, len(graph.edges)
+
+
+def clear_caches() -> None:
+    """Forget every cached model and table, e.g. after training a new model."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+# -- sidebar -------------------------------------------------------------------------------------
+
+
+def sidebar() -> DeltaGenerator | None:
+    """Data source and model version on every page, so a screenshot says what it shows.
+
+    Returns a sidebar slot for the selected artist, filled by ``show_selection`` after the page
+    ran (the page may change the selection; filling it earlier would show the previous one).
+    """
+    config = settings()
+    with st.sidebar:
+        st.caption("DATA SOURCE")
+        st.markdown(f"**{md(data_source_label(config))}**")
+        try:
+            version = current_version(config)
+        except OSError:
+            version = None
+        st.caption("MODEL")
+        if version is None:
+            st.markdown("_no model trained yet_")
+            return None
+        try:
+            model = load_model(str(config.model_dir), version)
+        except InsightsError as exc:
+            st.markdown(f"`{version}`")
+            st.warning(str(exc))
+            return None
+        manifest = model.manifest
+        trained = str(manifest.get("created_at", ""))[:16].replace("T", " ")
+        st.markdown(f"`{version}`")
+        st.caption(f"trained {trained} UTC · {len(model.artists):,} artists")
+        return st.empty()
+
+
+def show_selection(slot: DeltaGenerator | None) -> None:
+    """Fill the sidebar slot with the artist the pages follow."""
+    if slot is None:
+        return
+    name = st.session_state.get(ARTIST_KEY)
+    if name:
+        with slot.container():
+            st.caption("SELECTED ARTIST")
+            st.markdown(f"**{md(name)}**")

@@ -1,0 +1,205 @@
+"""The dashboard in a real browser: `streamlit run app.py` driven by headless Chromium.
+
+AppTest runs the Python side only; this test checks what it cannot: that the map, the pyvis
+graph (JavaScript inside an iframe) and the tables actually render, that typing in the search
+box updates the page, and that the browser makes no failed or outside network request (the
+dashboard must work offline). Screenshots of every page are saved for a human to look at; the
+folder is printed (run with ``-s``) and can be chosen with ``DASHBOARD_SCREENSHOTS=<dir>``.
+
+Uses the demo model (``demo_model_dir`` from the shared conftest), so the screenshots show
+realistic data. Skipped when Debian's chromium / chromedriver are not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dashboard_fixtures import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    free_port,
+    make_chrome,
+    network_problems,
+    start_dashboard,
+    stop,
+    wait_until_healthy,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+                       reason=f"needs {CHROMIUM} and {CHROMEDRIVER} "
+                              "(apt-get install chromium chromium-driver)"),
+]
+
+WAIT = 90  # seconds; the first page load also loads the model
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    chosen = os.environ.get("DASHBOARD_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(demo_model_dir: Path, demo_warehouse_path: Path,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    env = {"MODEL_DIR": str(demo_model_dir), "DUCKDB_PATH": str(demo_warehouse_path),
+           "WAREHOUSE": "duckdb"}
+    process = start_dashboard(env, port, log)
+    try:
+        wait_until_healthy(port, process)
+        yield port
+    finally:
+        stop(process)
+        print(f"server log: {log}")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    driver = make_chrome(tmp_path_factory.mktemp("chrome-profile"))
+    driver.set_page_load_timeout(WAIT)
+    try:
+        # Chromium's own start page (Debian: a search engine's new-tab page) may try the
+        # network before we navigate; that is the browser, not the dashboard, so it is drained.
+        driver.get("about:blank")
+        time.sleep(1.0)
+        driver.get_log("performance")
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(driver: Any, css: str, count: int = 1, timeout: float = WAIT) -> list[Any]:
+    """Elements matching ``css`` once at least ``count`` of them are displayed."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def found(d: Any) -> list[Any] | bool:
+        elements = [e for e in d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
+        return elements if len(elements) >= count else False
+
+    return WebDriverWait(driver, timeout).until(found)  # type: ignore[no-any-return]
+
+
+def wait_for_text(driver: Any, text: str, timeout: float = WAIT) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.TAG_NAME, "body").text)
+
+
+def settle(driver: Any, seconds: float = 1.5) -> None:
+    """Let Streamlit finish a rerun (no 'running' indicator), then let charts paint."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, WAIT).until(
+        lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]'))
+    time.sleep(seconds)
+
+
+def go_to(driver: Any, page: str) -> None:
+    """Click the sidebar link (a URL change would start a new session and lose the selection)."""
+    wait_for(driver, f'[data-testid="stSidebarNavLink"][href$="/{page}"]')[0].click()
+
+
+def grid_text(element: Any) -> str:
+    """Cell text of an st.dataframe (drawn on a canvas, mirrored in an accessible table)."""
+    return str(element.get_attribute("textContent"))
+
+
+def test_every_page_renders_in_a_real_browser_without_network_failures(
+        server: int, browser: Any, screenshots: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver = browser
+    driver.get(f"http://127.0.0.1:{server}/")
+
+    # -- Artist search: popular artists, and the similarity table of the top one
+    tables = wait_for(driver, '[data-testid="stDataFrame"]', count=2)
+    settle(driver)
+    assert "Lady Gaga" in grid_text(tables[0])
+    wait_for_text(driver, "Artists similar to Lady Gaga")
+    sidebar = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSidebar"]').text
+    assert "DuckDB warehouse.duckdb" in sidebar
+    driver.save_screenshot(str(screenshots / "1-search.png"))
+
+    # typing (no Enter): the live search box commits after a pause and the page follows
+    box = wait_for(driver, '[data-testid="stTextInput"] input')[0]
+    box.send_keys("beyonce")
+    wait_for_text(driver, "Artists similar to Beyoncé")
+    settle(driver)
+    results, similar = wait_for(driver, '[data-testid="stDataFrame"]', count=2)[:2]
+    assert "Beyoncé" in grid_text(results)
+    similar_text = grid_text(similar)
+    assert any(name in similar_text for name in ("Rihanna", "Lady Gaga", "Britney Spears"))
+    driver.save_screenshot(str(screenshots / "2-search-beyonce.png"))
+
+    # compare: type a second artist into the multiselect, side-by-side columns appear
+    driver.find_element(By.XPATH, "//*[@role='tab'][contains(., 'Compare')]").click()
+    compare = wait_for(driver, '[data-testid="stMultiSelect"] input')[0]
+    compare.send_keys("Rihanna")
+    compare.send_keys(Keys.ENTER)
+    compare.send_keys(Keys.ESCAPE)  # close the option list so the screenshot shows the columns
+    wait_for_text(driver, "Similar to more than one of them")
+    settle(driver)
+    driver.save_screenshot(str(screenshots / "2b-search-compare.png"))
+
+    # -- Markets: the choropleth renders (canvas or svg) and follows the selection
+    go_to(driver, "markets")
+    wait_for(driver, '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg')
+    wait_for_text(driver, "Top markets and recommended territories")
+    settle(driver, 2.5)
+    picker = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input')
+    assert picker.get_attribute("value") == "Beyoncé"  # the selection followed the analyst
+    assert "Not on the map" in driver.find_element(By.TAG_NAME, "body").text
+    driver.save_screenshot(str(screenshots / "3-markets.png"))
+
+    # switch the metric: the map is redrawn for modeled streams
+    driver.find_element(By.XPATH, "//label[.//p[text()='Modeled streams']]").click()
+    settle(driver, 2.0)
+    wait_for(driver, '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg')
+    driver.save_screenshot(str(screenshots / "4-markets-modeled.png"))
+
+    # -- Clusters: the pyvis canvas is drawn inside its iframe, fully offline
+    go_to(driver, "clusters")
+    frame = wait_for(driver, '[data-testid="stIFrame"], iframe[title^="Similarity graph"]')[0]
+    wait_for_text(driver, "What each cluster is")
+    driver.switch_to.frame(frame)
+    try:
+        wait_for(driver, "#mynetwork canvas")
+        legend = driver.find_element(By.ID, "legend").text
+        assert "pop" in legend
+    finally:
+        driver.switch_to.default_content()
+    settle(driver, 4.0)  # physics layout
+    driver.save_screenshot(str(screenshots / "5-clusters.png"))
+
+    # -- Train & upload: model status, the train form and the uploads placeholder
+    go_to(driver, "train")
+    wait_for_text(driver, "Current model")
+    wait_for_text(driver, "Uploads")
+    settle(driver)
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert "Train model" in body and "upload feature" in body
+    driver.save_screenshot(str(screenshots / "6-train.png"))
+
+    problems = network_problems(driver.get_log("performance"), server)
+    assert problems == [], "\n".join(problems)
+    severe = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == [], "\n".join(severe)
+    assert len(list(screenshots.glob("*.png"))) >= 6
