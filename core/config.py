@@ -78,6 +78,19 @@ class Settings:
         return [name for name in required if not getattr(self, name.lower())]
 
     @property
+    def source_description(self) -> str:
+        """Where the data comes from, in words, without any secret (no user, no password).
+
+        Built from settings alone, so the dashboard's sidebar never waits on (or fails with) a
+        remote warehouse just to say which one is in use.
+        """
+        if self.warehouse == "snowflake":
+            account = self.snowflake_account or "(account not set)"
+            where = ".".join(p for p in (self.snowflake_database, self.snowflake_schema) if p)
+            return f"Snowflake account {account}" + (f" · {where}" if where else "")
+        return f"DuckDB {Path(self.duckdb_path).name}"
+
+    @property
     def snowflake_configured(self) -> bool:
         return not self.missing(SNOWFLAKE_REQUIRED)
 

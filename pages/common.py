@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -48,19 +47,6 @@ def settings() -> Settings:
     except InsightsError as exc:
         st.error(f"Configuration problem: {exc}")
         st.stop()
-
-
-def data_source_label(config: Settings) -> str:
-    """Where the data comes from, in words, without any secret (no user, no password).
-
-    Mirrors the warehouse classes' ``description`` without opening a connection, so the
-    sidebar never waits on (or fails with) a remote warehouse.
-    """
-    if config.warehouse == "snowflake":
-        account = config.snowflake_account or "(account not set)"
-        where = ".".join(p for p in (config.snowflake_database, config.snowflake_schema) if p)
-        return f"Snowflake account {account}" + (f" · {where}" if where else "")
-    return f"DuckDB {Path(config.duckdb_path).name}"
 
 
 def current_version(config: Settings) -> str | None:
@@ -255,7 +241,7 @@ def sidebar() -> DeltaGenerator | None:
     config = settings()
     with st.sidebar:
         st.caption("DATA SOURCE")
-        st.markdown(f"**{md(data_source_label(config))}**")
+        st.markdown(f"**{md(config.source_description)}**")
         try:
             version = current_version(config)
         except OSError:

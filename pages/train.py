@@ -72,7 +72,7 @@ def model_status(model: Model | None) -> None:
 def training_form(config: Settings, model: Model | None) -> None:
     """Parameters, the Train button and a progress bar driven by the pipeline."""
     st.subheader("Train a new model")
-    st.caption(f"Reads the three source tables from **{common.md(common.data_source_label(config))}**. "
+    st.caption(f"Reads the three source tables from **{common.md(config.source_description)}**. "
                "The current model stays in use until the new one is saved.")
     defaults = TrainingParams.from_settings(config)
     if model is not None:

@@ -335,19 +335,6 @@ def test_pickers_accept_any_typed_name_and_resolve_it_like_the_search(
     assert "zzqx" in at.warning[0].value
 
 
-def test_data_source_label_names_the_source_but_never_a_secret() -> None:
-    from core.config import Settings
-    from pages.common import data_source_label
-
-    snowflake = Settings(warehouse="snowflake", snowflake_account="acme-eu1", snowflake_user="bob",
-                         snowflake_password="hunter2", snowflake_database="MUSIC",
-                         snowflake_schema="STREAMS")
-    label = data_source_label(snowflake)
-    assert label == "Snowflake account acme-eu1 · MUSIC.STREAMS"
-    assert "bob" not in label and "hunter2" not in label
-    assert data_source_label(Settings(duckdb_path=Path("/data/label.duckdb"))) == "DuckDB label.duckdb"
-
-
 def test_artist_names_are_shown_literally_in_markdown() -> None:
     from pages.common import md
 
