@@ -1,0 +1,32 @@
+"""Offline evaluation of artist similarity: held-out listens, tag agreement and geography.
+
+Used by ``benchmarks/quality.py`` and the tests; training does not import it. The protocol is
+in ``harness``, the metric definitions in ``metrics``, the methods in ``methods``, and the
+no-peeking tuning helpers in ``tuning``.
+"""
+
+from core.evaluation.data import EvaluationData, load_evaluation_data
+from core.evaluation.harness import (
+    DEFAULT_PROTOCOL,
+    Protocol,
+    evaluate_methods,
+    geo_baselines,
+    write_report,
+)
+from core.evaluation.methods import HybridNeighbours, SimilarityMethod, reference_methods
+from core.evaluation.split import HoldoutSplit, holdout_split
+
+__all__ = [
+    "DEFAULT_PROTOCOL",
+    "EvaluationData",
+    "HoldoutSplit",
+    "HybridNeighbours",
+    "Protocol",
+    "SimilarityMethod",
+    "evaluate_methods",
+    "geo_baselines",
+    "holdout_split",
+    "load_evaluation_data",
+    "reference_methods",
+    "write_report",
+]
