@@ -118,6 +118,8 @@ with tab_similar:
     top_n = st.slider("How many similar artists", min_value=1, max_value=min(100, top_limit),
                       value=min(15, top_limit), key="top_n")
     similar = with_cluster_names(similar_artists(model, row, top_n), names)
+    if len(similar) < top_n:
+        st.caption(f"Only {len(similar)} artists share listeners with {common.md(artist)}.")
     table = similar[["rank", "name", "similarity", "shared_listeners", "shared_share", "genre",
                      "cluster_name"]]
     st.dataframe(
@@ -131,7 +133,8 @@ with tab_similar:
             "name": st.column_config.TextColumn("Artist"),
             "similarity": st.column_config.ProgressColumn(
                 "Similarity", min_value=0.0, max_value=1.0, format="%.2f",
-                help="Cosine similarity of listener profiles: 1 = identical audiences"),
+                help="How strongly the two audiences overlap, from 0 (no shared listeners) "
+                     "to 1 (the closest match)"),
             "shared_listeners": st.column_config.NumberColumn(
                 "Shared listeners", format="localized",
                 help=f"Listeners of {common.md(artist)} who also listen to this artist"),

@@ -43,6 +43,7 @@ from core.evaluation.metrics import (
     tag_agreement,
     top_k_indices,
 )
+from core.training.pipeline import TrainingParams
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 
@@ -242,6 +243,6 @@ def demo_data(tmp_path_factory) -> EvaluationData:
 def test_hybrid_beats_popularity_on_demo_recall(demo_data):
     split = holdout_split(demo_data.streams)
     popularity = holdout_metrics(Popularity(), split)["recall@10"]
-    hybrid = holdout_metrics(HybridNeighbours(), split)["recall@10"]
+    hybrid = holdout_metrics(TrainingParams().similarity_method(), split)["recall@10"]
     assert popularity > 0.03  # the split and scoring found something at all
     assert hybrid > popularity + 0.05

@@ -124,6 +124,9 @@ def test_demo_market_peers_have_market_data(demo_model):
     has = np.zeros(len(demo_model.artists), bool)
     has[demo_model.markets["row"].unique()] = True
     peers = demo_model.geo_peer_idx
-    assert (peers >= 0).all()
-    assert has[peers].all()
+    present = peers >= 0
+    assert present[:, 0].all(), "every artist gets at least one market peer"
+    assert has[peers[present]].all()
     assert not np.any(peers == np.arange(len(peers))[:, None])
+    sims = demo_model.geo_peer_sim
+    assert np.all(sims[present] > 0) and np.all(sims[~present] == 0)

@@ -100,9 +100,10 @@ def _top(model, name, n=10):
                         "Kylie Minogue", "Madonna"}, 4),
     ("Metallica", {"Megadeth", "Iron Maiden", "Slayer", "Pantera", "Anthrax", "Motörhead",
                    "AC/DC"}, 4),
-    ("The Beatles", {"Paul McCartney", "John Lennon", "George Harrison", "Ringo Starr",
-                     "The Beach Boys", "Bob Dylan"}, 3),
-    ("Coldplay", {"Keane", "Snow Patrol", "Athlete", "Embrace", "Travis", "Starsailor"}, 3),
+    ("The Beatles", {"John Lennon", "Paul McCartney", "The Rolling Stones", "Led Zeppelin",
+                     "Pink Floyd", "David Bowie", "The Who", "The Kinks", "Bob Dylan"}, 4),
+    ("Coldplay", {"Keane", "Snow Patrol", "The Killers", "Muse", "Radiohead", "Travis",
+                  "Athlete", "Oasis"}, 4),
 ])
 def test_demo_similar_artists_make_musical_sense(demo_model, artist, peers, at_least):
     found = _top(demo_model, artist) & peers

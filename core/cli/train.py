@@ -9,7 +9,7 @@ from core.cli.common import ProgressBar, run
 from core.config import Settings
 from core.model import ModelStore
 from core.training import TrainingParams, train_and_save
-from core.training.pipeline import CLUSTERINGS
+from core.training.pipeline import CLUSTERINGS, SIMILARITIES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,6 +19,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--min-listeners", type=int, help="leave out artists with fewer listeners")
     p.add_argument("--top-k", type=int, help="similar artists kept per artist (TOP_K)")
     p.add_argument("--clustering", choices=sorted(CLUSTERINGS), help="clustering method")
+    p.add_argument("--similarity", choices=SIMILARITIES,
+                   help="similar-artist method: hybrid (default, chosen by benchmarks/quality.py) "
+                        "or cosine of listener features")
     p.add_argument("--seed", type=int, help="random state (RANDOM_STATE)")
     p.add_argument("--if-missing", action="store_true", help="do nothing when a model exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -67,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         params = TrainingParams.from_settings(
             settings, num_features=args.features, num_clusters=args.clusters,
             min_listeners=args.min_listeners, top_k=args.top_k, clustering=args.clustering,
+            similarity=args.similarity,
             random_state=args.seed,
         )
         bar = None if args.quiet else ProgressBar()

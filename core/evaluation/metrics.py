@@ -13,20 +13,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.stats import spearmanr
 
+from core.training.similarity import top_k_indices
+
 _DISCOUNT = 1.0 / np.log2(np.arange(2, 1002))
-
-
-def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` largest scores, best first, ties to the lower index."""
-    k = min(k, len(scores))
-    if k <= 0:
-        return np.empty(0, np.int64)
-    part = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-    # argpartition may cut a tie arbitrarily: take every index tied with the k-th score.
-    kth = scores[part].min()
-    part = np.flatnonzero(scores >= kth)
-    order = np.lexsort((part, -scores[part]))
-    return part[order][:k]
 
 
 def recall_at_k(ranked: Sequence[int], relevant: Collection[int], k: int = 10) -> float:

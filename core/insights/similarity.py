@@ -20,14 +20,17 @@ def similar_artists(model: Model, artist: str | int, top_n: int = 10) -> pd.Data
     row = model.resolve(artist) if isinstance(artist, str) else int(artist)
     top_n = max(0, min(top_n, model.neighbour_idx.shape[1]))
     idx = model.neighbour_idx[row, :top_n]
+    present = idx >= 0  # lists are padded with -1 when an artist has fewer neighbours
+    idx = idx[present]
+    sims = model.neighbour_sim[row, :top_n][present]
     artists = model.artists
     listeners = float(artists["listeners"].iat[row])
-    shared = model.neighbour_shared[row, :top_n].astype(np.int64)
+    shared = model.neighbour_shared[row, :top_n][present].astype(np.int64)
     return pd.DataFrame({
         "rank": np.arange(1, len(idx) + 1),
         "artistnum": artists["artistnum"].to_numpy()[idx],
         "name": artists["artistname"].to_numpy()[idx],
-        "similarity": model.neighbour_sim[row, :top_n].astype(float),
+        "similarity": sims.astype(float),
         "shared_listeners": shared,
         "shared_share": shared / listeners if listeners else 0.0,
         "other_share": shared / artists["listeners"].to_numpy()[idx],

@@ -27,13 +27,15 @@ from core.progress import ProgressCallback, StepProgress
 from core.training.clustering import KMeansClusters, SeedMixtureClusters
 from core.training.factorization import SVDFeatures
 from core.training.matrix import ListenMatrix, build_listen_matrix
-from core.training.neighbours import CosineNeighbours, shared_listeners, top_k_cosine
+from core.training.neighbours import shared_listeners
+from core.training.similarity import FeatureCosine, HybridNeighbours, SimilarityMethod
 from core.training.weighting import LogWeighting
 from core.warehouse.base import Warehouse
 
 STEPS = {"read": 3.0, "weight": 0.5, "factorize": 3.0, "normalize": 0.2, "cluster": 1.0,
          "neighbours": 3.0, "markets": 1.0}
 CLUSTERINGS = {"kmeans": KMeansClusters, "seed-mixture": SeedMixtureClusters}
+SIMILARITIES = ("hybrid", "cosine")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,10 @@ class TrainingParams:
     top_k: int = 100
     market_peers: int = 10
     clustering: str = "kmeans"
+    similarity: str = "hybrid"
+    rp3_beta: float = 0.2
+    svd_weight: float = 0.35
+    bm25_weight: float = 0.3
     random_state: int = 0
     batch_rows: int = 1_000_000
 
@@ -64,6 +70,25 @@ class TrainingParams:
             raise InsightsError("MIN_LISTENERS must be at least 1")
         if self.clustering not in CLUSTERINGS:
             raise InsightsError(f"clustering must be one of {', '.join(CLUSTERINGS)}")
+        if self.similarity not in SIMILARITIES:
+            raise InsightsError(f"similarity must be one of {', '.join(SIMILARITIES)}")
+
+    def similarity_method(self) -> SimilarityMethod:
+        """The configured similarity, unfitted."""
+        if self.similarity == "cosine":
+            return FeatureCosine()
+        return HybridNeighbours(
+            beta=self.rp3_beta, n_components=self.num_features, svd_weight=self.svd_weight,
+            bm25_weight=self.bm25_weight, random_state=self.random_state,
+        )
+
+    def describe_similarity(self) -> str:
+        if self.similarity == "cosine":
+            return "cosine of features, clipped to [0, 1]"
+        return (
+            f"hybrid: RP3beta(beta={self.rp3_beta}) + {self.svd_weight} x cosine of features + "
+            f"{self.bm25_weight} x BM25 overlap, each row scaled to max 1, over co-listened pairs"
+        )
 
 
 @dataclass
@@ -139,10 +164,11 @@ def train(
     report("cluster", 1.0)
 
     with timer.step("neighbours"):
-        neighbours = CosineNeighbours(params.top_k).fit(
-            features, progress=lambda _s, f: report("neighbours", 0.8 * f)
-        )
-        shared = shared_listeners(listens.streams, neighbours.indices_)
+        report("neighbours", 0.0, f"similarity: {params.similarity}")
+        method = params.similarity_method().fit(listens.streams, features=features)
+        report("neighbours", 0.5, "ranking similar artists")
+        neighbour_idx, neighbour_sim = method.similar(params.top_k)
+        shared = shared_listeners(listens.streams, neighbour_idx)
     report("neighbours", 1.0)
 
     with timer.step("markets"):
@@ -152,13 +178,14 @@ def train(
         markets, dropped_market_rows = _markets(country, listens.artist_ids)
         has_markets = np.zeros(len(artists), bool)
         has_markets[markets["row"].unique()] = True
-        peer_idx, peer_sim = _market_peers(features, has_markets, params.market_peers)
+        peer_idx, peer_sim, lonely = _market_peers(method, features, has_markets, params.market_peers)
     report("markets", 1.0)
     counts.update(
         artists_with_market_data=int(has_markets.sum()),
         market_rows=len(markets),
         market_rows_unknown_artist=dropped_market_rows,
         artists_with_genre=int(artists["genre"].notna().sum()),
+        artists_market_peers_from_features=lonely,
     )
 
     manifest = {
@@ -176,14 +203,14 @@ def train(
             "factorization": f"TruncatedSVD({svd.n_components_}, randomized)",
             "normalization": "L2",
             "clustering": params.clustering,
-            "similarity": "cosine of features, clipped to [0, 1]",
+            "similarity": params.describe_similarity(),
         },
     }
     return Model(
         artists=artists,
         features=features,
-        neighbour_idx=neighbours.indices_,
-        neighbour_sim=neighbours.similarities_,
+        neighbour_idx=neighbour_idx,
+        neighbour_sim=neighbour_sim,
         neighbour_shared=shared,
         geo_peer_idx=peer_idx,
         geo_peer_sim=peer_sim,
@@ -244,30 +271,26 @@ def _markets(country: pd.DataFrame, artist_ids: np.ndarray) -> tuple[pd.DataFram
     return markets, int((~known).sum())
 
 
-def _market_peers(features: np.ndarray, has_markets: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """For every artist, its ``k`` most similar artists among those with market data.
+def _market_peers(
+    method: SimilarityMethod, features: np.ndarray, has_markets: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Every artist's ``k`` most similar artists among those with market data.
 
-    Searching only the artists with data looks as deep into the similarity order as needed,
-    where a fixed top-K list would often hold no artist with chart data at all.
+    Searching only the artists with data looks as deep into the similarity order as needed
+    (most artists have none). The hybrid only scores co-listened pairs, so an artist none of
+    whose listeners plays a charting artist falls back to the cosine of listener features;
+    the number of such artists is returned for the report.
     """
     candidates = np.flatnonzero(has_markets)
-    n = len(features)
-    idx = np.full((n, k), -1, np.int32)
-    sim = np.zeros((n, k), np.float32)
     if len(candidates) == 0:
-        return idx, sim
-    cand_features = features[candidates]
-    for start in range(0, n, 1024):
-        block = features[start : start + 1024]
-        scores_idx, scores = top_k_cosine(block, cand_features, min(k + 1, len(candidates)))
-        peers = candidates[scores_idx]
-        for i in range(len(block)):
-            own = start + i
-            keep = peers[i] != own
-            p, s = peers[i][keep][:k], scores[i][keep][:k]
-            idx[own, : len(p)] = p
-            sim[own, : len(s)] = s
-    return idx, sim
+        n = len(features)
+        return np.full((n, k), -1, np.int32), np.zeros((n, k), np.float32), 0
+    idx, sim = method.similar(k, candidates=candidates)
+    lonely = np.flatnonzero((idx < 0).all(axis=1))
+    if len(lonely):
+        fallback = FeatureCosine().fit(None, features=features)
+        idx[lonely], sim[lonely] = fallback.similar(k, rows=lonely, candidates=candidates)
+    return idx, sim, len(lonely)
 
 
 def _fingerprint(listens: ListenMatrix, markets: pd.DataFrame, genres: pd.DataFrame) -> str:
