@@ -130,3 +130,55 @@ def test_demo_market_peers_have_market_data(demo_model):
     assert not np.any(peers == np.arange(len(peers))[:, None])
     sims = demo_model.geo_peer_sim
     assert np.all(sims[present] > 0) and np.all(sims[~present] == 0)
+
+
+# -- the market-opportunity model ----------------------------------------------------------------
+
+def test_expected_streams_spread_the_artist_total_by_peer_shares(hand_model):
+    from core.insights.opportunities import opportunity_table
+
+    table = opportunity_table(hand_model, "Target", min_peers=2).set_index(["territory", "store"])
+    total = 160.0
+    share_us = 0.8 * 1000 / 1300 + 0.2 * 200 / 350
+    assert table.loc[("United States", "spotify"), "peer_share"] == pytest.approx(share_us)
+    assert table.loc[("United States", "spotify"), "expected_streams"] == pytest.approx(total * share_us)
+    assert table.loc[("United States", "spotify"), "gap"] == pytest.approx(total * share_us - 100)
+    share_fr = 0.8 * 300 / 1300 + 0.2 * 100 / 350
+    assert table.loc[("France", "total"), "peer_share"] == pytest.approx(share_fr)
+    assert table.loc[("France", "total"), "gap"] == pytest.approx(total * share_fr)
+    assert table.loc[("United States", "total"), "lift"] == pytest.approx((150 / total) / share_us)
+    assert np.isnan(table.loc[("Germany", "total"), "lift"])  # no peer streams there
+    # shares of the artist and of its peers each add up to 1 over the territory totals
+    totals = table.xs("total", level="store")
+    assert totals["artist_share"].sum() == pytest.approx(1.0)
+    assert totals["peer_share"].sum() == pytest.approx(1.0)
+    assert dict(totals["peers_with_data"]) == {"France": 2, "Germany": 0, "Japan": 1,
+                                               "United States": 2}
+
+
+def test_opportunities_rank_by_gap_and_flag_thin_evidence(hand_model):
+    report = geographic_report(hand_model, ["Target"], top_n=5, min_peers=2).answers["Target"]
+    assert [o["territory"] for o in report["opportunities"]] == ["France"]
+    assert [o["territory"] for o in report["thin_evidence"]] == ["Japan"]
+    france = report["opportunities"][0]
+    assert france["gap"]["total"] == france["expected_streams"]["total"] - france["actual_streams"]["total"]
+    assert france["peers_with_data"] == 2
+    assert report["market_model"]["artist_total_streams"] == 160
+    assert report["market_model"]["min_peers_with_data"] == 2
+    # the seed's keys are unchanged
+    assert [m["territory"] for m in report["top_markets"]] == ["United States", "Germany"]
+
+
+def test_no_own_streams_means_no_expected_streams(hand_model):
+    report = geographic_report(hand_model, ["No Data"]).answers["No Data"]
+    assert report["opportunities"] == [] and report["thin_evidence"] == []
+    assert "no streams of its own" in report["market_model"]["note"]
+    assert report["recommendations"]  # the seed's modeled view still answers
+
+
+def test_demo_opportunities_are_backed_by_peers(demo_model):
+    report = geographic_report(demo_model, ["Lady Gaga"], top_n=5).answers["Lady Gaga"]
+    gaps = [o["gap"]["total"] for o in report["opportunities"]]
+    assert gaps == sorted(gaps, reverse=True) and all(g > 0 for g in gaps)
+    assert all(o["peers_with_data"] >= 3 for o in report["opportunities"])
+    assert all(o["peers_with_data"] < 3 for o in report["thin_evidence"])

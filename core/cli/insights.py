@@ -29,6 +29,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top-n", type=int, help="answers per artist (default 10 similar, 5 markets)")
     p.add_argument("--explain", action="store_true",
                    help="similarity: add shared listeners and listener shares to every pair")
+    p.add_argument("--min-peers", type=int, default=3,
+                   help="geographic: market peers that must stream in a territory before it is "
+                        "called an opportunity (default 3); fewer go to thin_evidence")
+    p.add_argument("--seed-only", action="store_true",
+                   help="geographic: print only the seed's keys (top_markets, recommendations)")
     p.add_argument("--model-version", help="a model version other than the current one")
     p.add_argument("--compact", action="store_true", help="one-line JSON")
     return p
@@ -59,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.kind == "similarity":
             report = similarity_report(model, names, args.top_n or 10, explain=args.explain)
         else:
-            report = geographic_report(model, names, args.top_n or 5)
+            report = geographic_report(model, names, args.top_n or 5,
+                                       opportunities=not args.seed_only, min_peers=args.min_peers)
         indent = None if args.compact else 2
         print(json.dumps(report.answers, indent=indent, ensure_ascii=False))
         for problem in report.unknown:

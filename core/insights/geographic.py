@@ -18,7 +18,7 @@ from core.model import Model
 TOTAL = "total"
 
 
-def _rows_markets(model: Model, rows: np.ndarray) -> pd.DataFrame:
+def rows_markets(model: Model, rows: np.ndarray) -> pd.DataFrame:
     markets = model.markets
     positions = np.searchsorted(markets["row"].to_numpy(), [rows, rows + 1])
     parts = [markets.iloc[a:b] for a, b in zip(positions[0], positions[1], strict=True)]
@@ -37,12 +37,12 @@ def market_table(model: Model, artist: str | int) -> pd.DataFrame:
     the artist or any of its peers streams. Columns: territory, store, actual_streams,
     modeled_streams."""
     row = model.resolve(artist) if isinstance(artist, str) else int(artist)
-    own = _rows_markets(model, np.array([row]))
+    own = rows_markets(model, np.array([row]))
     actual = own.groupby(["countryname", "storename"])["streams"].sum().rename("actual_streams")
 
     peers, weights = market_peers(model, row)
     if len(peers) and weights.sum() > 0:
-        peer_rows = _rows_markets(model, np.sort(peers))
+        peer_rows = rows_markets(model, np.sort(peers))
         weight_of = pd.Series(weights / weights.sum(), index=peers)
         weighted = peer_rows["streams"] * peer_rows["row"].map(weight_of)
         modeled = weighted.groupby([peer_rows["countryname"], peer_rows["storename"]]).sum()
@@ -89,6 +89,25 @@ def territory_summary(table: pd.DataFrame, top_n: int = 5) -> dict[str, list[dic
             "recommendations": [entry(t) for t in recommended]}
 
 
-def geographic_report(model: Model, names: Iterable[str], top_n: int = 5) -> Report:
-    """The seed's JSON shape: ``{name: {"top_markets": [...], "recommendations": [...]}}``."""
-    return for_each_name(model, names, lambda row: territory_summary(market_table(model, row), top_n))
+def geographic_report(
+    model: Model, names: Iterable[str], top_n: int = 5, opportunities: bool = True,
+    min_peers: int | None = None,
+) -> Report:
+    """The seed's JSON shape: ``{name: {"top_markets": [...], "recommendations": [...]}}``.
+
+    With ``opportunities`` (the default) each artist also gets the market-opportunity keys of
+    ``core.insights.opportunities`` (``opportunities``, ``thin_evidence``, ``market_model``);
+    the seed's keys are unchanged.
+    """
+    from core.insights import opportunities as opp
+
+    peers = opp.MIN_PEERS if min_peers is None else min_peers
+
+    def answer(row: int) -> dict[str, object]:
+        table = market_table(model, row)
+        out: dict[str, object] = territory_summary(table, top_n)
+        if opportunities:
+            out.update(opp.opportunity_summary(opp.opportunity_table(model, row, peers), top_n, peers))
+        return out
+
+    return for_each_name(model, names, answer)
