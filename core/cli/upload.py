@@ -1,17 +1,89 @@
-"""``artist_listener_upload snowflake|neo4j|duckdb``: publish the model's insights."""
+"""``artist_listener_upload duckdb|snowflake|neo4j|neo4j-export``: publish the model's results.
+
+  duckdb        ARTIST_SIMILARITY and ARTIST_GEOGRAPHIC_RECOMMENDATIONS in the DuckDB warehouse
+  snowflake     the same two tables in Snowflake (SNOWFLAKE_* settings)
+  neo4j         the similarity graph in neo4j (NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD)
+  neo4j-export  the graph as neo4j-admin CSV files and a cypher-shell script (--out DIR)
+
+Every upload can be repeated (tables are replaced, graph writes are MERGEs) and interrupted
+(the previous tables stay whole; the next graph upload removes what an interrupted one left).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+
+from core.cli.common import EXIT_USER_ERROR, ProgressBar, run
+from core.config import Settings
+from core.errors import InsightsError
+from core.model import ModelStore
+from core.upload import TARGETS, UploadOptions, UploadResult, publish
+from core.upload.tables import DEFAULT_MARKETS, DEFAULT_SIMILAR
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="artist_listener_upload", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("target", choices=TARGETS)
+    p.add_argument("--top-n", type=int, metavar="N",
+                   help=f"answers per artist (default {DEFAULT_SIMILAR} similar artists, "
+                        f"{DEFAULT_MARKETS} top markets and {DEFAULT_MARKETS} recommendations)")
+    p.add_argument("--batch-size", type=int, default=5000, metavar="N",
+                   help="rows per neo4j statement (default 5000)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="neo4j-export: folder for the files (default var/neo4j-export)")
+    p.add_argument("--model-version", help="a model version other than the current one")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def format_result(result: UploadResult) -> str:
+    width = max((len(name) for name in result.counts), default=0)
+    lines = [f"model {result.model_version} -> {result.destination} "
+             f"({result.target}, {result.seconds:.1f} s)"]
+    lines += [f"  {name:<{width}}  {count:>12,}" for name, count in result.counts.items()]
+    if result.files:
+        lines.append("files: " + ", ".join(path.name for path in result.files))
+    return "\n".join(lines)
+
+
+def _secrets() -> list[str]:
+    try:
+        settings = Settings.from_env()
+    except Exception:
+        return []
+    return [s for s in (settings.neo4j_password, settings.snowflake_password) if s]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="artist_listener_upload", description=__doc__)
-    parser.add_argument("target", choices=["snowflake", "neo4j", "duckdb"])
-    parser.parse_args(argv)
-    print("error: uploads are not available in this version yet", file=sys.stderr)
-    return 2
+    args = _parser().parse_args(argv)
+
+    def go() -> int:
+        if args.out is not None and args.target != "neo4j-export":
+            raise InsightsError("--out is only for neo4j-export")
+        settings = Settings.from_env()
+        options = UploadOptions(top_n=args.top_n, batch_size=args.batch_size, out_dir=args.out)
+        options.check()
+        model = ModelStore(settings.model_dir).load(args.model_version)
+        bar = None if args.quiet else ProgressBar(stream=sys.stderr)  # the current stderr
+        try:
+            result = publish(args.target, settings, model, bar, options=options)
+        finally:
+            if bar:
+                bar.close()
+        print(format_result(result))
+        return 0
+
+    try:
+        return run(go)
+    except Exception as exc:
+        text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+        for secret in _secrets():
+            text = text.replace(secret, "********")
+        print(f"error: {args.target} upload failed: {text}", file=sys.stderr)
+        return EXIT_USER_ERROR
 
 
 if __name__ == "__main__":
