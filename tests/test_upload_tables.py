@@ -16,10 +16,12 @@ import pytest
 
 from core.insights import similar_artists
 from core.insights.geographic import market_table, territory_summary
+from core.insights.opportunities import opportunity_table, ranked_opportunities
 from core.model import Model
 from core.upload.generated import generated_model
 from core.upload.tables import (
     GEOGRAPHIC_COLUMNS,
+    OPPORTUNITY,
     RECOMMENDATION,
     SIMILARITY_COLUMNS,
     TOP_MARKET,
@@ -43,7 +45,7 @@ def expected_rows(model: Model, row: int, top_n: int) -> list[tuple]:
 
 
 def table_rows(geo: pd.DataFrame, artistnum: int) -> list[tuple]:
-    part = geo[geo["artistnum"] == artistnum]
+    part = geo[(geo["artistnum"] == artistnum) & geo["kind"].isin([TOP_MARKET, RECOMMENDATION])]
     return [(r.kind, r.rank, r.territory, r.store, r.actual_streams, r.modeled_streams)
             for r in part.itertuples(index=False)]
 
@@ -154,3 +156,38 @@ def test_similarity_table_drops_padding() -> None:
     assert len(table) == 20 * 5 - 2
     assert table[table["artistnum"] == model.artists["artistnum"].iat[4]]["rank"].tolist() == [1, 2, 3]
     assert (table["similar_artistnum"].isin(model.artists["artistnum"])).all()
+
+
+def opportunity_rows_from_insights(model: Model, row: int, top_n: int) -> list[tuple]:
+    """The opportunity rows one artist must get, from core.insights.opportunities alone."""
+    table = opportunity_table(model, row)
+    ok, _thin = ranked_opportunities(table, top_n)
+    out = []
+    for rank, territory in enumerate(ok["territory"], start=1):
+        part = table[(table["territory"] == territory) & (table["store"] != "total")]
+        for rec in part.sort_values("store").itertuples(index=False):
+            out.append((rank, territory, rec.store, rec.expected_streams, rec.gap,
+                        rec.peers_with_data))
+    return out
+
+
+@pytest.mark.parametrize("source", ["demo", "generated"])
+def test_opportunity_rows_agree_with_insights(demo_model: Model, source: str) -> None:
+    model = demo_model if source == "demo" else generated_model(60, seed=3, market_share=0.4)
+    geo = geographic_table(model, top_n=4)
+    ids = model.artists["artistnum"].to_numpy()
+    with_markets = np.unique(model.markets["row"].to_numpy())
+    sample = with_markets[:: max(1, len(with_markets) // 40)]
+    checked = 0
+    for row in sample:
+        part = geo[(geo["artistnum"] == ids[row]) & (geo["kind"] == OPPORTUNITY)]
+        got = [(r.rank, r.territory, r.store, r.expected_streams, r.gap, r.peers_with_data)
+               for r in part.itertuples(index=False)]
+        want = opportunity_rows_from_insights(model, int(row), 4)
+        assert [(*g[:3], g[5]) for g in got] == [(*w[:3], w[5]) for w in want], f"row {row}"
+        for g, w in zip(got, want, strict=True):
+            assert g[3] == pytest.approx(w[3], rel=1e-9) and g[4] == pytest.approx(w[4], rel=1e-9)
+        checked += len(got)
+    assert checked > 0
+    seed_rows = geo[geo["kind"] != OPPORTUNITY]
+    assert np.allclose(seed_rows["gap"], seed_rows["expected_streams"] - seed_rows["actual_streams"])

@@ -16,6 +16,11 @@ Modeled streams for every artist at once::
     M = W @ S                                                       (modeled streams)
 
 Territory totals are the same matrices summed over the stores of a country (``@ T``).
+
+The market-opportunity model (``core.insights.opportunities``) is the same product on shares::
+
+    E = diag(artist totals) @ W @ diag(1 / peer totals) @ S      (expected streams)
+    gap = E - actual;  peers with data = (W > 0) @ (S @ T > 0)
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from core.insights.opportunities import MIN_PEERS
 from core.model import Model
 
 SIMILARITY_TABLE = "ARTIST_SIMILARITY"
@@ -35,12 +41,15 @@ SIMILARITY_COLUMNS = (
 )
 GEOGRAPHIC_COLUMNS = (
     "artist", "territory", "store", "actual_streams", "modeled_streams",  # the seed's columns
-    "artistnum", "kind", "rank", "model_version",
+    "artistnum", "kind", "rank", "expected_streams", "gap", "peers_with_data", "model_version",
 )
 
 #: ``kind`` values, in the order the seed's JSON lists them
 TOP_MARKET = "top_market"
 RECOMMENDATION = "recommendation"
+#: territories ranked by gap (expected − actual) with enough peers streaming there
+OPPORTUNITY = "opportunity"
+KINDS = (TOP_MARKET, RECOMMENDATION, OPPORTUNITY)
 
 #: answers per artist when the caller does not say (the CLI's and the dashboard's defaults)
 DEFAULT_SIMILAR = 10
@@ -110,6 +119,10 @@ class _Markets:
             (np.ones(n_cells), (np.arange(n_cells), self.cell_territory)), shape=(n_cells, n_terr)
         )
         self.weights = _peer_weights(model)
+        self.totals = np.asarray(self.streams.sum(axis=1)).ravel()
+        inverse = np.divide(1.0, self.totals, out=np.zeros_like(self.totals), where=self.totals > 0)
+        self.shares = sparse.diags(inverse) @ self.streams
+        self.in_territory = sparse.csr_matrix(((self.streams @ self.to_territory) > 0).astype(np.float64))
 
 
 def _peer_weights(model: Model) -> sparse.csr_matrix:
@@ -146,6 +159,18 @@ def _union(a: tuple[np.ndarray, np.ndarray, np.ndarray], b: tuple[np.ndarray, np
     return keys // width, keys % width, va, vb
 
 
+def _values_at(entries: tuple[np.ndarray, np.ndarray, np.ndarray], rows: np.ndarray,
+               cols: np.ndarray, width: int) -> np.ndarray:
+    """Values of a sparse matrix's ``_entries`` at the given (row, col) keys, 0 where absent."""
+    keys = entries[0] * width + entries[1]
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], entries[2][order]
+    wanted = rows * width + cols
+    pos = np.clip(np.searchsorted(keys, wanted), 0, max(len(keys) - 1, 0))
+    found = (pos < len(keys)) & (keys[pos] == wanted) if len(keys) else np.zeros(len(wanted), bool)
+    return np.where(found, values[pos] if len(keys) else 0.0, 0.0)
+
+
 def _rank_in_group(group: np.ndarray) -> np.ndarray:
     """1-based position of each element within its run of equal values in sorted ``group``."""
     if len(group) == 0:
@@ -156,15 +181,21 @@ def _rank_in_group(group: np.ndarray) -> np.ndarray:
 
 
 def _block(m: _Markets, start: int, stop: int, top_n: int) -> pd.DataFrame:
-    """Geographic rows for artists ``start:stop`` (row numbers), as in ``territory_summary``."""
+    """Geographic rows for artists ``start:stop`` (row numbers), as in ``territory_summary``
+    and ``opportunity_summary``."""
     actual = m.streams[start:stop]
-    modeled = m.weights[start:stop] @ m.streams
+    weights = m.weights[start:stop]
+    modeled = weights @ m.streams
+    expected = sparse.diags(m.totals[start:stop]) @ (weights @ m.shares)
+    evidence = (weights > 0).astype(np.float64) @ m.in_territory
     n_terr = len(m.territories)
 
-    # territory totals: the ranking of top markets and recommendations
+    # territory totals: the ranking of top markets, recommendations and opportunities
     rows, terr, tot_actual, tot_modeled = _union(
         _entries(actual @ m.to_territory, start), _entries(modeled @ m.to_territory, start), n_terr
     )
+    tot_expected = _values_at(_entries(expected @ m.to_territory, start), rows, terr, n_terr)
+    peers = _values_at(_entries(evidence, start), rows, terr, n_terr)
     # top markets: actual > 0, by actual, then modeled, then territory name (codes are sorted)
     cand = np.flatnonzero(tot_actual > 0)
     order = cand[np.lexsort((terr[cand], -tot_modeled[cand], -tot_actual[cand], rows[cand]))]
@@ -175,33 +206,46 @@ def _block(m: _Markets, start: int, stop: int, top_n: int) -> pd.DataFrame:
     cand = np.flatnonzero(~is_top & (tot_modeled > 0))
     order = cand[np.lexsort((terr[cand], -tot_actual[cand], -tot_modeled[cand], rows[cand]))]
     rec = order[_rank_in_group(rows[order]) <= top_n]
+    # opportunities: positive gap, enough peers streaming there; by gap, then territory name
+    gap = tot_expected - tot_actual
+    cand = np.flatnonzero((gap > 0) & (peers >= MIN_PEERS))
+    order = cand[np.lexsort((terr[cand], -gap[cand], rows[cand]))]
+    opp = order[_rank_in_group(rows[order]) <= top_n]
 
     chosen = pd.DataFrame({
-        "row": np.r_[rows[top], rows[rec]],
-        "territory_code": np.r_[terr[top], terr[rec]],
-        "kind_order": np.r_[np.zeros(len(top), np.int8), np.ones(len(rec), np.int8)],
-        "rank": np.r_[_rank_in_group(rows[top]), _rank_in_group(rows[rec])],
+        "row": np.r_[rows[top], rows[rec], rows[opp]],
+        "territory_code": np.r_[terr[top], terr[rec], terr[opp]],
+        "kind_order": np.r_[np.zeros(len(top), np.int8), np.ones(len(rec), np.int8),
+                            np.full(len(opp), 2, np.int8)],
+        "rank": np.r_[_rank_in_group(rows[top]), _rank_in_group(rows[rec]),
+                      _rank_in_group(rows[opp])],
+        "peers_with_data": np.r_[peers[top], peers[rec], peers[opp]].astype(np.int64),
     })
 
     # the (country, store) cells of the chosen territories: one output row each
+    n_cells = len(m.cells)
     c_rows, c_cells, c_actual, c_modeled = _union(
-        _entries(actual, start), _entries(modeled, start), len(m.cells)
+        _entries(actual, start), _entries(modeled, start), n_cells
     )
     cells = pd.DataFrame({
         "row": c_rows, "territory_code": m.cell_territory[c_cells], "cell": c_cells,
         "actual_streams": c_actual, "modeled_streams": c_modeled,
+        "expected_streams": _values_at(_entries(expected, start), c_rows, c_cells, n_cells),
     })
     out = chosen.merge(cells, on=["row", "territory_code"], how="inner")
     out["store"] = m.stores[out["cell"].to_numpy()]
+    out["gap"] = out["expected_streams"] - out["actual_streams"]
     return out.sort_values(["row", "kind_order", "rank", "store"], kind="stable", ignore_index=True)
 
 
 def geographic_table(model: Model, top_n: int = DEFAULT_MARKETS) -> pd.DataFrame:
     """Top markets and recommended territories of every artist, one row per (territory, store).
 
-    ``kind`` is ``top_market`` (territories with the most actual streams) or ``recommendation``
-    (the other territories with the most modeled streams), ``rank`` the territory's place in
-    that list: exactly ``territory_summary(market_table(model, row), top_n)``, flattened.
+    ``kind`` is ``top_market`` (territories with the most actual streams), ``recommendation``
+    (the other territories with the most modeled streams) or ``opportunity`` (the largest gaps
+    between expected and actual streams where at least ``MIN_PEERS`` peers stream), ``rank``
+    the territory's place in that list: exactly ``territory_summary`` and
+    ``opportunity_summary`` of one artist, flattened, with expected streams and gap on every row.
     """
     top_n = max(0, int(top_n))
     n = len(model.artists)
@@ -219,8 +263,11 @@ def geographic_table(model: Model, top_n: int = DEFAULT_MARKETS) -> pd.DataFrame
         "actual_streams": out["actual_streams"].to_numpy(np.float64),
         "modeled_streams": out["modeled_streams"].to_numpy(np.float64),
         "artistnum": model.artists["artistnum"].to_numpy(np.int64)[rows],
-        "kind": np.where(out["kind_order"].to_numpy() == 0, TOP_MARKET, RECOMMENDATION),
+        "kind": np.asarray(KINDS, dtype=object)[out["kind_order"].to_numpy()],
         "rank": out["rank"].to_numpy(np.int64),
+        "expected_streams": out["expected_streams"].to_numpy(np.float64),
+        "gap": out["gap"].to_numpy(np.float64),
+        "peers_with_data": out["peers_with_data"].to_numpy(np.int64),
         "model_version": model.version,
     }, columns=list(GEOGRAPHIC_COLUMNS))
 
@@ -228,6 +275,7 @@ def geographic_table(model: Model, top_n: int = DEFAULT_MARKETS) -> pd.DataFrame
 _GEOGRAPHIC_DTYPES = {
     "artist": object, "territory": object, "store": object, "actual_streams": np.float64,
     "modeled_streams": np.float64, "artistnum": np.int64, "kind": object, "rank": np.int64,
+    "expected_streams": np.float64, "gap": np.float64, "peers_with_data": np.int64,
     "model_version": object,
 }
 
