@@ -1,4 +1,4 @@
-"""Train & upload: what the current model is, train a new one, and (soon) upload results.
+"""Train & upload: what the current model is, train a new one, and upload its results.
 
 Training runs inside this script run with a live progress bar fed by the training pipeline's
 progress callback. The model folder's lock (``core.locking``) stops a second training from
@@ -20,6 +20,7 @@ from core.locking import BusyError
 from core.model import Model
 from core.training import TrainingParams, train_and_save
 from core.training.pipeline import STEPS
+from core.upload import TargetStatus, neo4j_export_zip, publish, targets
 from pages import common
 
 LOG_KEY = "training_log"
@@ -138,14 +139,67 @@ def _show_last_result() -> None:
                          "Progress", min_value=0.0, max_value=1.0, format="percent")})
 
 
-def uploads_section(config: Settings, model: Model | None) -> None:
-    """Uploads of result tables to the warehouse / graph database.
+@st.cache_data(max_entries=2, show_spinner="Preparing the neo4j import files…")
+def export_zip(model_dir: str, version: str) -> bytes:
+    """The graph's import files as a zip, built once per model version (about a second)."""
+    return neo4j_export_zip(common.load_model(model_dir, version))
 
-    UPLOADS: the upload feature plugs in here (one function call per upload button).
+
+def run_upload(target: TargetStatus, config: Settings, model: Model) -> None:
+    """One upload with a live progress bar; "busy" and configuration problems are messages."""
+    bar = st.progress(0.0, text=f"Uploading to {target.label}…")
+    try:
+        result = publish(target.name, config, model,
+                         lambda message, fraction: bar.progress(min(max(fraction, 0.0), 1.0),
+                                                                text=message[:80]))
+    except BusyError:
+        bar.empty()
+        st.warning("An upload is already running (from another tab or the command line); "
+                   "please wait for it to finish and try again.", icon=":material/hourglass_top:")
+        return
+    except InsightsError as exc:
+        bar.empty()
+        st.error(f"Upload to {target.label} failed: {exc}")
+        return
+    bar.progress(1.0, text="Done")
+    counts = ", ".join(f"{name} {n:,}" for name, n in result.counts.items())
+    st.success(f"Uploaded model `{result.model_version}` to {common.md(result.destination)} in "
+               f"{result.seconds:.1f} s: {common.md(counts)}.", icon=":material/check_circle:")
+
+
+def uploads_section(config: Settings, model: Model | None) -> None:
+    """Publish the model's results: result tables to a warehouse, the graph to neo4j.
+
+    Each target says whether it is configured and, when it is not, which ``.env`` variables
+    it needs (names only: values, and above all passwords, are never shown).
     """
     st.subheader("Uploads")
-    st.info("Uploads arrive with the upload feature: result tables to the warehouse and the "
-            "graph to neo4j will be started from here.", icon=":material/upload:")
+    if model is None:
+        st.info("Train a model first; its results can then be uploaded from here.")
+        return
+    st.caption("Publishes the current model's similar artists and market recommendations. "
+               "Re-uploading replaces the previous results; an interrupted upload leaves them whole.")
+    for target in targets(config):
+        if target.name == "neo4j-export":
+            continue
+        left, right = st.columns([1, 3], vertical_alignment="center")
+        clicked = left.button(f"Upload to {target.label}", key=f"upload_{target.name}",
+                              disabled=not target.configured, icon=":material/upload:",
+                              width="stretch")
+        if target.configured:
+            right.caption(common.md(target.description))
+        else:
+            right.caption("Not configured: set " + ", ".join(f"`{v}`" for v in target.missing)
+                          + " in `.env` (see `.env.shadow`).")
+        if clicked:
+            run_upload(target, config, model)
+    st.download_button(
+        "Download neo4j import files (zip)", data=export_zip(*common.model_key(model)),
+        file_name=f"neo4j-graph-{model.version}.zip", mime="application/zip",
+        icon=":material/download:", key="download_neo4j",
+        help="CSV files for neo4j-admin database import and a script for cypher-shell, "
+             "for a neo4j server this machine cannot reach",
+    )
 
 
 config = common.settings()

@@ -18,6 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.insights.graph import external_resources
+from core.insights.opportunities import opportunity_table
 from core.locking import exclusive
 from core.model import ModelStore
 from tests.dashboard_fixtures import APP, NO_CHARTS, SCENES, environment, tiny_env
@@ -46,7 +47,8 @@ def run_app(page: str | None = None, **state: object) -> AppTest:
 
 #: a column only that table has (st.dataframe keys are not visible to AppTest)
 TABLES = {"search_results": "has_markets", "similar_table": "rank", "market_table": "section",
-          "graph_nodes": "role", "cluster_summary": "best_known", "peers": "weight"}
+          "opportunities": "lift", "graph_nodes": "role", "cluster_summary": "best_known",
+          "peers": "weight"}
 
 
 def table_element(at: AppTest, name: str) -> Any:
@@ -177,7 +179,41 @@ def test_markets_follow_the_selection_and_switch_the_map_metric(trained_env: dic
     assert "Singapore" in captions and "Atlantis" in captions  # listed, not silently dropped
     table = frame(at, "market_table")
     assert set(table["section"]) <= {"Top market", "Recommended"} and len(table) > 0
-    assert (table["gap"] == table["modeled"] - table["actual"]).all()
+    assert (table["gap"] == table["expected"] - table["actual"]).all()  # the opportunity model's gap
+    radio.set_value("expected_streams").run()
+    assert map_metric(vega_specs(at)[0]) == "expected_streams"
+
+
+def test_opportunities_are_ranked_by_gap_and_thin_evidence_is_named(trained_env: dict[str, str]) -> None:
+    at = run_app("pages/markets.py", artist="Metallica")
+    expected = opportunity_table(ModelStore(trained_env["MODEL_DIR"]).load(), "Metallica")
+    ranked = frame(at, "opportunities")
+    assert list(ranked.columns) == ["territory", "actual", "expected", "gap", "lift", "peers_with_data"]
+    assert len(ranked) > 0 and list(ranked["gap"]) == sorted(ranked["gap"], reverse=True)
+    assert (ranked["gap"] > 0).all() and (ranked["peers_with_data"] >= 3).all()
+    assert (ranked["gap"] == ranked["expected"] - ranked["actual"]).all()
+    totals = expected[expected["store"] == "total"].set_index("territory")
+    first = ranked.iloc[0]
+    assert first["expected"] == round(totals.loc[first["territory"], "expected_streams"])
+    captions = texts(at.caption)
+    assert "ranked by gap" in captions
+    thin = totals[(totals["evidence"] == "thin") & (totals["gap"] > 0)]
+    assert len(thin) > 0  # the fixture has thin territories for this artist
+    note = next(c.value for c in at.caption if c.value.startswith("Not recommended"))
+    assert all(t in note for t in thin.index) and not any(t in note for t in ranked["territory"])
+    help_texts = {c.get("label"): c.get("help", "") for c in json.loads(
+        table_element(at, "market_table").proto.columns).values()}
+    assert "Expected − actual" in help_texts["Gap"] and "share" in help_texts["Expected"]
+
+
+def test_switching_to_an_artist_without_charts_falls_back_from_the_gap(
+        trained_env: dict[str, str]) -> None:
+    at = run_app("pages/markets.py", artist="Lady Gaga")
+    assert at.radio(key="map_metric").value == "gap"
+    at.selectbox(key="markets_pick").select(NO_CHARTS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="map_metric").value == "modeled_streams"
+    assert map_metric(vega_specs(at)[0]) == "modeled_streams"
 
 
 def test_store_breakdown_follows_the_chosen_country(trained_env: dict[str, str]) -> None:
@@ -192,9 +228,14 @@ def test_store_breakdown_follows_the_chosen_country(trained_env: dict[str, str])
 def test_artist_without_chart_data_is_explained_and_still_modeled(trained_env: dict[str, str]) -> None:
     at = run_app("pages/markets.py", artist=NO_CHARTS)
     assert "has no chart data" in at.info[0].value
-    assert at.radio(key="map_metric").value == "modeled_streams"
+    assert "expected streams cannot be computed" in at.info[0].value
+    radio = at.radio(key="map_metric")
+    assert radio.value == "modeled_streams"
+    assert radio.options == ["Actual streams", "Modeled streams (peers' average)"]
     table = frame(at, "market_table")
     assert (table["actual"] == 0).all() and (table["modeled"] > 0).any()
+    assert "gap" not in table.columns and "expected" not in table.columns  # not a row of zeros
+    assert not any("lift" in df.value.columns for df in at.dataframe)  # no opportunities table
     peers = frame(at, "peers")
     assert NO_CHARTS not in set(peers["name"]) and peers["weight"].sum() == pytest.approx(1.0)
 
@@ -299,7 +340,7 @@ def test_train_while_another_training_runs_says_please_wait(untrained_env: dict[
     assert not at.success
 
 
-def test_train_page_shows_the_manifest_and_an_uploads_placeholder(trained_env: dict[str, str]) -> None:
+def test_train_page_shows_the_manifest_and_the_uploads(trained_env: dict[str, str]) -> None:
     at = run_app("pages/train.py")
     body = texts(at.markdown)
     assert "DuckDB warehouse.duckdb" in body and "Version `" in body
@@ -308,7 +349,6 @@ def test_train_page_shows_the_manifest_and_an_uploads_placeholder(trained_env: d
     params = at.dataframe[0].value.set_index("Parameter")["Value"]
     assert params["num_clusters"] == "3"
     assert "Uploads" in texts(at.subheader)
-    assert "upload feature" in texts(at.info)
     timings = at.dataframe[1].value
     assert list(timings["Step"])[:3] == ["read", "weight", "factorize"]  # in pipeline order
 
