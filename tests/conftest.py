@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import fakesnow
 import pandas as pd
 import pytest
 
@@ -16,6 +17,12 @@ from core.training import TrainingParams, train
 from core.warehouse.duckdb import DuckDBWarehouse, build_from_parquet
 
 DEMO_DIR = PROJECT_ROOT / "data" / "demo"
+
+#: fakesnow's ``server()`` context manager, captured before its first call: that call runs
+#: ``import fakesnow.server``, which rebinds the package attribute ``fakesnow.server`` to the
+#: submodule, so a second test module calling ``fakesnow.server()`` would get "module object is
+#: not callable". Every test that needs a fakesnow server starts it through this name.
+start_fakesnow = fakesnow.server
 VENV_BIN = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin"
 
 

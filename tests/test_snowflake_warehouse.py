@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import fakesnow
 import pandas as pd
 import pytest
 from snowflake.snowpark import Session
@@ -33,6 +32,7 @@ from core.errors import ConfigError, ContractError, InsightsError
 from core.tables import ARTIST_GENRES, COUNTRY_STREAMS, USER_ARTIST_STREAMS
 from core.warehouse.base import ListenStats
 from core.warehouse.snowflake import SnowparkWarehouse, _rechunk
+from tests.conftest import start_fakesnow
 
 MODES = ("local", "fakesnow")
 # fakesnow's DuckDB cursor warns about an internal Arrow copy on every query
@@ -167,7 +167,7 @@ FAKESNOW_ONLY = {"server_session_keep_alive": True}
 @pytest.fixture(scope="module")
 def fakesnow_server() -> Iterator[dict[str, Any]]:
     """One fakesnow server per module; each session below gets its own empty database."""
-    with fakesnow.server() as connection_kwargs:
+    with start_fakesnow() as connection_kwargs:
         yield connection_kwargs
 
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import fakesnow
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,6 +26,7 @@ from core.upload import GEOGRAPHIC_TABLE, SIMILARITY_TABLE, UploadOptions, publi
 from core.upload.generated import generated_model
 from core.upload.tables import GEOGRAPHIC_COLUMNS, SIMILARITY_COLUMNS, result_tables
 from core.warehouse.snowflake import SnowparkWarehouse
+from tests.conftest import start_fakesnow
 
 MODES = ("local", "fakesnow")
 TOP_N = 2
@@ -35,7 +35,7 @@ ODD = "O'Brien \"Quote\" \\ Ünïcode {x} MATCH"
 
 @pytest.fixture(scope="module")
 def fakesnow_server() -> Iterator[dict[str, Any]]:
-    with fakesnow.server() as connection_kwargs:
+    with start_fakesnow() as connection_kwargs:
         yield connection_kwargs
 
 
