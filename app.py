@@ -23,6 +23,7 @@ PAGES = [
     st.Page("pages/search.py", title="Artist search", icon=":material/search:", default=True),
     st.Page("pages/markets.py", title="Markets", icon=":material/public:"),
     st.Page("pages/clusters.py", title="Clusters", icon=":material/hub:"),
+    st.Page("pages/quality.py", title="Model quality", icon=":material/query_stats:"),
     st.Page("pages/train.py", title="Train & upload", icon=":material/model_training:"),
 ]
 

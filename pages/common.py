@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -23,7 +24,7 @@ from core.errors import InsightsError
 from core.insights import clusters as cluster_insights
 from core.insights import graph as graph_insights
 from core.insights import markets_view
-from core.insights.geographic import market_table
+from core.insights.opportunities import MIN_PEERS, opportunity_table
 from core.model import Model, ModelStore
 
 #: session key of the artist the analyst is looking at, shared by all pages
@@ -94,6 +95,11 @@ def empty_state() -> None:
         icon=":material/headphones:",
     )
     st.page_link(TRAIN_PAGE, label="Go to Train & upload", icon=":material/model_training:")
+
+
+def model_folder(model: Model) -> Path:
+    """The folder of the model in use (where its ``evaluation.json`` is stored)."""
+    return Path(settings().model_dir) / model.version
 
 
 def model_key(model: Model) -> tuple[str, str]:
@@ -204,9 +210,10 @@ def cluster_names(model: Model) -> dict[int, str]:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def markets(model_dir: str, version: str, row: int) -> pd.DataFrame:
-    """``market_table`` for one artist, cached: switching the map metric reuses it."""
-    return market_table(load_model(model_dir, version), row)
+def markets(model_dir: str, version: str, row: int, min_peers: int = MIN_PEERS) -> pd.DataFrame:
+    """``opportunity_table`` for one artist (per store plus a "total" row per territory: actual,
+    modeled, expected, gap, lift, evidence), cached: switching the map metric reuses it."""
+    return opportunity_table(load_model(model_dir, version), row, min_peers)
 
 
 @st.cache_data(max_entries=32, show_spinner="Drawing the graph…")

@@ -16,6 +16,7 @@ import pytest
 
 from core.insights import clusters, graph, markets_view
 from core.insights.geographic import market_table
+from core.insights.opportunities import opportunity_table
 from core.model import Model, ModelStore
 from tests.dashboard_fixtures import COUNTRIES, NO_CHARTS, SCENES, tiny_env
 
@@ -169,46 +170,162 @@ def test_common_neighbours_lists_artists_shared_by_the_compared(model: Model) ->
 
 
 # -- markets -------------------------------------------------------------------------------------
+#
+# The page's source is ``opportunity_table``. A hand-made model pins the arithmetic:
+#
+#   Target streams US 100 (spotify) + 50 (apple), Germany 10: total 160.
+#   Its market peers, weights 0.5 / 0.25 / 0.25 (similarities 0.5, 0.25, 0.25):
+#     Peer One   US 1000, France 300                 (shares 10/13, 3/13)
+#     Peer Two   US 200, France 100 (apple), Japan 50 (shares 4/7, 2/7, 1/7)
+#     Peer Three US 400, France 100                  (shares 0.8, 0.2)
+#   peers' share US = 0.5·10/13 + 0.25·4/7 + 0.25·0.8, France = 0.5·3/13 + 0.25·2/7 + 0.25·0.2,
+#   Japan = 0.25·1/7, Germany = 0; expected = 160 × share; gap = expected − actual.
+#   France: 3 peers stream there (an opportunity); Japan: 1 (thin evidence, not recommended).
+
+US_SHARE = 0.5 * 10 / 13 + 0.25 * 4 / 7 + 0.25 * 0.8
+FR_SHARE = 0.5 * 3 / 13 + 0.25 * 2 / 7 + 0.25 * 0.2
+JP_SHARE = 0.25 * 1 / 7
+
+
+@pytest.fixture(scope="module")
+def hand_model() -> Model:
+    names = ["Target", "Peer One", "Peer Two", "Peer Three", "No Charts"]
+    artists = pd.DataFrame({
+        "artistnum": range(5), "artistname": names, "listeners": [4, 8, 2, 5, 3],
+        "streams": [1.0] * 5, "genre": ["pop"] * 5, "countrylist": [None] * 5, "cluster": [0] * 5,
+    })
+    markets = pd.DataFrame(
+        [(0, "United States", "spotify", 100.0), (0, "United States", "apple", 50.0),
+         (0, "Germany", "spotify", 10.0),
+         (1, "United States", "spotify", 1000.0), (1, "France", "spotify", 300.0),
+         (2, "United States", "spotify", 200.0), (2, "France", "apple", 100.0),
+         (2, "Japan", "spotify", 50.0),
+         (3, "United States", "spotify", 400.0), (3, "France", "spotify", 100.0)],
+        columns=["row", "countryname", "storename", "streams"],
+    )
+    geo_idx = np.array([[1, 2, 3], [2, 3, 0], [1, 3, 0], [1, 2, 0], [1, 2, -1]], np.int32)
+    geo_sim = np.array([[0.5, 0.25, 0.25], [1, 1, 1], [1, 1, 1], [1, 1, 1], [0.6, 0.2, 0]], np.float32)
+    zeros = np.zeros((5, 1))
+    return Model(artists=artists, features=np.eye(5, dtype=np.float32), neighbour_idx=zeros.astype(int),
+                 neighbour_sim=zeros, neighbour_shared=zeros, geo_peer_idx=geo_idx,
+                 geo_peer_sim=geo_sim, markets=markets,
+                 excluded=pd.DataFrame({"artistname": [], "listeners": []}),
+                 explained_variance_ratio=np.ones(1))
+
+
+def test_territory_totals_carry_expected_streams_and_gap_by_hand(hand_model: Model) -> None:
+    table = opportunity_table(hand_model, "Target")
+    totals = markets_view.territory_totals(table).set_index("territory")
+    assert list(totals.index) == ["France", "Japan", "Germany", "United States"]  # biggest gap first
+    assert totals.loc["United States", "expected_streams"] == pytest.approx(160 * US_SHARE)
+    assert totals.loc["United States", "gap"] == pytest.approx(160 * US_SHARE - 150)
+    assert totals.loc["France", "gap"] == pytest.approx(160 * FR_SHARE)
+    assert totals.loc["Germany", "gap"] == pytest.approx(-10.0)
+    assert totals.loc["France", "modeled_streams"] == pytest.approx(0.5 * 300 + 0.25 * 100 + 0.25 * 100)
+    # expected streams redistribute the artist's own total: the gaps cancel out
+    assert totals["gap"].sum() == pytest.approx(0.0, abs=1e-9)
+    assert totals["expected_streams"].sum() == pytest.approx(160.0)
+    assert dict(totals["peers_with_data"]) == {"France": 3, "Japan": 1, "Germany": 0, "United States": 3}
+
+
+def test_opportunities_rank_by_gap_and_leave_thin_evidence_out(hand_model: Model) -> None:
+    table = opportunity_table(hand_model, "Target")
+    ranked = markets_view.opportunities(table)
+    assert list(ranked.columns) == list(markets_view.OPPORTUNITY_COLUMNS)
+    assert ranked.to_dict("records") == [{
+        "territory": "France", "actual": 0, "expected": round(160 * FR_SHARE),
+        "gap": round(160 * FR_SHARE), "lift": 0.0, "peers_with_data": 3}]
+    thin = markets_view.thin_evidence(table)
+    assert list(thin["territory"]) == ["Japan"] and thin["expected"].item() == round(160 * JP_SHARE)
+    assert markets_view.describe_thin(thin) == (
+        "Not recommended, too little evidence (fewer than 3 peers stream there): Japan (1 peer).")
+    assert markets_view.describe_thin(thin.iloc[:0]) is None
+    # with a lower bar Japan becomes an opportunity, behind France
+    relaxed = markets_view.opportunities(opportunity_table(hand_model, "Target", min_peers=1))
+    assert list(relaxed["territory"]) == ["France", "Japan"]
+
+
+def test_describe_thin_shortens_a_long_list() -> None:
+    thin = pd.DataFrame({"territory": [f"T{i}" for i in range(15)], "peers_with_data": [2] * 15})
+    text = markets_view.describe_thin(thin, min_peers=3, limit=12)
+    assert text is not None and "T11 (2 peers) and 3 more." in text and "T12" not in text
+
+
+def test_market_highlights_add_expected_and_gap_by_hand(hand_model: Model) -> None:
+    table = opportunity_table(hand_model, "Target")
+    highlights = markets_view.market_highlights(table, top_n=2).set_index("territory")
+    assert list(highlights.columns[:5]) == ["section", "actual", "modeled", "expected", "gap"]
+    assert list(highlights.index) == ["United States", "Germany", "France", "Japan"]
+    assert list(highlights["section"]) == ["Top market"] * 2 + ["Recommended"] * 2
+    us = highlights.loc["United States"]
+    assert (us["actual"], us["modeled"], us["expected"]) == (150, 650, round(160 * US_SHARE))
+    assert us["gap"] == round(160 * US_SHARE) - 150
+    assert (highlights["gap"] == highlights["expected"] - highlights["actual"]).all()
+    assert (us["apple actual"], us["spotify actual"], us["apple modeled"]) == (50, 100, 0)
+
+
+def test_an_artist_without_own_streams_gets_the_modeled_view_only(hand_model: Model) -> None:
+    table = opportunity_table(hand_model, "No Charts")
+    assert markets_view.own_total(table) == 0
+    assert markets_view.map_metrics(table) == ["actual_streams", "modeled_streams"]
+    assert markets_view.default_metric(table) == "modeled_streams"
+    highlights = markets_view.market_highlights(table)
+    assert "expected" not in highlights.columns and "gap" not in highlights.columns
+    assert (highlights["modeled"] > 0).all()
+    assert markets_view.opportunities(table).empty and markets_view.thin_evidence(table).empty
+    long = markets_view.store_breakdown(table, "United States")
+    assert set(long["measure"]) == {"Actual", "Modeled"}
 
 
 def test_map_data_places_countries_and_lists_the_rest(model: Model) -> None:
-    table = market_table(model, "Lady Gaga")
+    table = opportunity_table(model, "Lady Gaga")
     data = markets_view.map_data(table)
     frame = data.frame.set_index("country")
     assert frame.loc["United States", "id"] == "840"
-    assert np.allclose(frame["gap"], frame["modeled_streams"] - frame["actual_streams"])
+    # the map's gap is the opportunity model's: expected − actual (not modeled − actual)
+    assert np.allclose(frame["gap"], frame["expected_streams"] - frame["actual_streams"])
+    assert not np.allclose(frame["gap"], frame["modeled_streams"] - frame["actual_streams"])
     assert "Singapore" in data.too_small and "Atlantis" in data.unknown
     assert set(data.unmapped) == {"Singapore", "Atlantis"}
     placed = set(frame["territory"])
     assert placed | set(data.unmapped) == set(table["territory"]) <= set(COUNTRIES)
+    totals = table[table["store"] == "total"].set_index("territory")
+    assert frame.loc["United States", "actual_streams"] == totals.loc["United States", "actual_streams"]
 
 
 def test_two_spellings_of_one_country_are_summed_on_one_shape() -> None:
-    table = pd.DataFrame({"territory": ["UK", "United Kingdom", "France"], "store": ["a", "a", "a"],
-                          "actual_streams": [1.0, 2.0, 5.0], "modeled_streams": [4.0, 4.0, 1.0]})
+    table = pd.DataFrame({"territory": ["UK", "United Kingdom", "France"], "store": ["total"] * 3,
+                          "actual_streams": [1.0, 2.0, 5.0], "modeled_streams": [4.0, 4.0, 1.0],
+                          "expected_streams": [3.0, 5.0, 0.0], "gap": [2.0, 3.0, -5.0],
+                          "lift": [0.3, 0.4, np.nan], "peers_with_data": [3, 3, 0],
+                          "evidence": ["ok", "ok", "thin"]})
     frame = markets_view.map_data(table).frame.set_index("id")
     assert frame.loc["826", "actual_streams"] == 3.0 and frame.loc["826", "gap"] == 5.0
+    assert frame.loc["826", "expected_streams"] == 8.0
     assert frame.loc["826", "territory"] == "UK, United Kingdom"
-    assert frame.loc["250", "gap"] == -4.0
+    assert frame.loc["250", "gap"] == -5.0
 
 
 def test_market_highlights_split_by_store_when_there_are_several(model: Model) -> None:
-    table = market_table(model, "Metallica")
+    table = opportunity_table(model, "Metallica")
     highlights = markets_view.market_highlights(table, top_n=2)
     assert set(highlights["section"]) <= {"Top market", "Recommended"}
-    assert (highlights["gap"] == highlights["modeled"] - highlights["actual"]).all()
+    assert (highlights["gap"] == highlights["expected"] - highlights["actual"]).all()
     assert {"apple actual", "spotify modeled"} <= set(highlights.columns)
     per_store = highlights["apple actual"] + highlights["spotify actual"]
     assert (per_store - highlights["actual"]).abs().max() <= 1  # rounding of each store
 
 
 def test_store_breakdown_is_long_format_of_one_territory(model: Model) -> None:
-    table = market_table(model, "Metallica")
+    table = opportunity_table(model, "Metallica")
     territory = table["territory"].iloc[0]
     long = markets_view.store_breakdown(table, territory)
     assert list(long.columns) == ["store", "measure", "streams"]
-    part = table[table["territory"] == territory]
-    assert long["streams"].sum() == pytest.approx(part[["actual_streams", "modeled_streams"]].sum().sum())
+    assert list(long["measure"].unique()) == ["Actual", "Modeled", "Expected"]
+    part = table[(table["territory"] == territory) & (table["store"] != "total")]
+    assert long["streams"].sum() == pytest.approx(
+        part[["actual_streams", "modeled_streams", "expected_streams"]].sum().sum())
+    assert set(long["store"]) == set(part["store"])  # the "total" row is not a store
 
 
 def test_artist_without_charts_is_modeled_from_charting_peers(model: Model) -> None:
@@ -225,7 +342,7 @@ def test_artist_without_charts_is_modeled_from_charting_peers(model: Model) -> N
 
 @pytest.mark.parametrize("metric", list(markets_view.METRICS))
 def test_world_map_chart_colours_the_chosen_metric_from_inlined_shapes(model: Model, metric: str) -> None:
-    data = markets_view.map_data(market_table(model, "Lady Gaga"))
+    data = markets_view.map_data(opportunity_table(model, "Lady Gaga"))
     spec = markets_view.world_map_chart(data, metric).to_dict()
     text = json.dumps(spec)
     assert '"url"' not in text  # shapes are inlined: no fetch, works offline
@@ -233,7 +350,17 @@ def test_world_map_chart_colours_the_chosen_metric_from_inlined_shapes(model: Mo
     assert no_data["mark"]["fill"] == markets_view.NO_DATA_COLOUR  # every country drawn, grey
     assert with_data["encoding"]["color"]["field"] == metric
     assert with_data["encoding"]["color"]["title"] == markets_view.METRICS[metric]
+    scale = with_data["encoding"]["color"]["scale"]
+    assert (scale.get("domainMid") == 0) == (metric == "gap")  # only the gap diverges
     joined = with_data["transform"][0]["from"]["data"]["name"]  # values joined by country id
     assert len(spec["datasets"][joined]) == len(data.frame) > 0
     with pytest.raises(ValueError, match="metric"):
         markets_view.world_map_chart(data, "listeners")
+
+
+def test_world_map_tooltip_shows_only_the_offered_metrics(model: Model) -> None:
+    data = markets_view.map_data(opportunity_table(model, NO_CHARTS))
+    spec = markets_view.world_map_chart(data, "modeled_streams",
+                                        ["actual_streams", "modeled_streams"]).to_dict()
+    fields = [t["field"] for t in spec["layer"][1]["encoding"]["tooltip"]]
+    assert fields == ["country", "actual_streams", "modeled_streams"]

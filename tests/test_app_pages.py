@@ -17,11 +17,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.evaluation.report import LOCK_FILE, read_evaluation, write_evaluation
 from core.insights.graph import external_resources
 from core.insights.opportunities import opportunity_table
 from core.locking import exclusive
 from core.model import ModelStore
 from tests.dashboard_fixtures import APP, NO_CHARTS, SCENES, environment, tiny_env
+from tests.test_evaluation_report import sample_result
 
 TIMEOUT = 60
 
@@ -65,6 +67,14 @@ def texts(elements: object) -> str:
 
 def vega_specs(at: AppTest) -> list[dict[str, Any]]:
     return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+
+
+def chart_data(at: AppTest, index: int) -> pd.DataFrame:
+    """The data Streamlit sends beside a chart's spec (Arrow bytes, not inlined in the spec)."""
+    import pyarrow as pa
+
+    dataset = at.get("vega_lite_chart")[index].proto.datasets[0]
+    return pa.ipc.open_stream(dataset.data.data).read_pandas()
 
 
 def map_metric(spec: dict[str, Any]) -> str:
@@ -285,6 +295,88 @@ def test_cluster_filter_limits_the_graph_to_the_chosen_clusters(trained_env: dic
     assert len(frame(at, "graph_nodes")) == 10
 
 
+# -- model quality -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A trained tiny model of its own: these tests add evaluation.json to its folder."""
+    env = tiny_env(tmp_path)
+    with environment(env):
+        yield env
+
+
+def current_folder(env: dict[str, str]) -> Path:
+    store = ModelStore(env["MODEL_DIR"])
+    return store.root / str(store.current_version())
+
+
+def test_quality_page_shows_a_stored_evaluation_with_the_default_highlighted(
+        fresh_env: dict[str, str]) -> None:
+    result = sample_result()
+    write_evaluation(result, current_folder(fresh_env))
+    at = run_app("pages/quality.py")
+    assert at.title[0].value == "Model quality"
+    assert not at.get("button") or "evaluate_button" not in {b.key for b in at.button}
+    assert result.default_method in texts(at.markdown)
+    metrics = {m.label: m for m in at.metric}
+    assert list(metrics) == ["Recall@10", "nDCG@10", "Tag agreement@10", "Geographic nDCG@10",
+                             "Spearman (countries)"]
+    assert metrics["Recall@10"].value == "0.180"
+    assert metrics["Recall@10"].proto.delta == "+0.110 vs next best"  # 0.18 − popularity's 0.07
+    assert metrics["Geographic nDCG@10"].proto.delta == "+0.170 vs next best"  # − mean share 0.37
+    specs = vega_specs(at)
+    assert [spec["title"] for spec in specs] == [
+        "Recall@10", "nDCG@10", "Tag agreement@10", "Geographic nDCG@10", "Spearman (countries)",
+        "Fit seconds"]
+    recall = chart_data(at, 0)
+    assert list(recall["method"]) == [result.default_method, "popularity"]  # no NaN bar
+    assert list(recall["role"]) == ["this model", "baseline"]
+    colours = specs[0]["layer"][0]["encoding"]["color"]["scale"]
+    assert dict(zip(colours["domain"], colours["range"], strict=True))["this model"] == "#f28e2b"
+    captions = texts(at.caption)
+    assert "hidden" in captions and "top tag" in captions and "Rank correlation" in captions
+    clusters = next(df.value for df in at.dataframe if "tag_nmi" in df.value.columns)
+    assert list(clusters["clustering"]) == ["k-means (product default)"]
+    assert "--with-seed" in captions  # how to get the seed comparison
+
+
+def test_quality_page_runs_the_evaluation_with_progress(fresh_env: dict[str, str]) -> None:
+    folder = current_folder(fresh_env)
+    at = run_app("pages/quality.py")
+    assert "not been evaluated yet" in at.info[0].value
+    at.button(key="evaluate_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    stored = read_evaluation(folder)
+    assert stored is not None and stored.meta["model_version"] == folder.name
+    assert "Evaluated in" in at.success[0].value
+    fractions = [f for _, f in at.session_state["evaluation_log"]]
+    assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0) and len(fractions) > 10
+    labels = [m.label for m in at.metric]
+    assert "Recall@10" in labels and len(vega_specs(at)) == 6
+    assert stored.default_method in texts(at.markdown)
+    # a second visit reads the stored file: no button, same numbers
+    again = run_app("pages/quality.py")
+    assert "evaluate_button" not in {b.key for b in again.button}
+    assert [m.value for m in again.metric] == [m.value for m in at.metric]
+
+
+def test_quality_page_tells_a_second_tab_to_wait(fresh_env: dict[str, str]) -> None:
+    at = run_app("pages/quality.py")
+    with exclusive(Path(fresh_env["MODEL_DIR"]) / LOCK_FILE, "evaluation"):
+        at.button(key="evaluate_button").click().run()
+    assert "already running" in at.warning[0].value
+    assert read_evaluation(current_folder(fresh_env)) is None
+    assert not at.success
+
+
+def test_quality_page_explains_a_broken_file_and_offers_to_run_again(fresh_env: dict[str, str]) -> None:
+    (current_folder(fresh_env) / "evaluation.json").write_text("{broken")
+    at = run_app("pages/quality.py")
+    assert "run the evaluation again" in at.error[0].value
+    assert at.button(key="evaluate_button")
+
+
 # -- empty state and training --------------------------------------------------------------------
 
 
@@ -295,7 +387,7 @@ def untrained_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         yield env
 
 
-@pytest.mark.parametrize("page", [None, "pages/markets.py", "pages/clusters.py"])
+@pytest.mark.parametrize("page", [None, "pages/markets.py", "pages/clusters.py", "pages/quality.py"])
 def test_without_a_model_pages_point_to_training(untrained_env: dict[str, str], page: str | None) -> None:
     at = run_app(page)
     assert "No trained model yet" in at.info[0].value

@@ -119,6 +119,29 @@ def go_to(driver: Any, page: str) -> None:
     wait_for(driver, f'[data-testid="stSidebarNavLink"][href$="/{page}"]')[0].click()
 
 
+def checked_radio(driver: Any) -> str | None:
+    """The label of the selected option of the page's radio, as the browser shows it."""
+    from selenium.webdriver.common.by import By
+
+    for option in driver.find_elements(By.CSS_SELECTOR, '[data-testid="stRadio"] input[type="radio"]'):
+        if option.is_selected():
+            return str(option.find_element(By.XPATH, "./ancestor::label[1]").text)
+    return None
+
+
+def choose_artist(driver: Any, name: str) -> None:
+    """Type a name into the page's artist picker and confirm it, as an analyst does."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    picker = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input')
+    picker.click()
+    picker.send_keys(name)
+    time.sleep(0.5)
+    picker.send_keys(Keys.ENTER)
+    settle(driver)
+
+
 def grid_text(element: Any) -> str:
     """Cell text of an st.dataframe (drawn on a canvas, mirrored in an accessible table)."""
     return str(element.get_attribute("textContent"))
@@ -173,6 +196,17 @@ def test_every_page_renders_in_a_real_browser_without_network_failures(
     assert "Not on the map" in body
     assert "Opportunities" in body and "ranked by gap" in body
     driver.save_screenshot(str(screenshots / "3-markets.png"))
+    assert checked_radio(driver) == "Gap (expected − actual)"
+
+    # an artist without chart data: no gap to show, the radio must visibly fall back to modeled
+    choose_artist(driver, "Quiet Riot")
+    wait_for_text(driver, "expected streams cannot be computed")
+    settle(driver, 2.0)
+    assert checked_radio(driver) == "Modeled streams (peers' average)"
+    driver.save_screenshot(str(screenshots / "3b-markets-no-charts.png"))
+    choose_artist(driver, "Beyoncé")
+    wait_for_text(driver, "Opportunities")
+    settle(driver)
 
     # switch the metric: the map is redrawn for modeled streams
     driver.find_element(By.XPATH, "//label[.//p[starts-with(text(), 'Modeled streams')]]").click()

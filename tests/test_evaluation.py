@@ -22,11 +22,18 @@ from core.evaluation import (
     load_evaluation_data,
     write_report,
 )
-from core.evaluation.harness import geo_baselines, geo_predictions, holdout_metrics
+from core.evaluation.harness import (
+    full_data_metrics,
+    geo_baselines,
+    geo_predictions,
+    holdout_metrics,
+    tag_rows,
+)
 from core.evaluation.methods import (
     EASE,
     HybridNeighbours,
     Popularity,
+    RandomSimilarity,
     RP3beta,
     SVDCosine,
     row_max_scale,
@@ -246,3 +253,46 @@ def test_hybrid_beats_popularity_on_demo_recall(demo_data):
     hybrid = holdout_metrics(TrainingParams().similarity_method(), split)["recall@10"]
     assert popularity > 0.03  # the split and scoring found something at all
     assert hybrid > popularity + 0.05
+
+
+# -- fast paths the CLI relies on ----------------------------------------------------------------
+def test_popularity_fast_similar_matches_the_dense_ranking():
+    from core.evaluation.methods import SimilarityMethod
+
+    X = _listens(n_users=25, n_artists=40, seed=3)  # many artists share a listener count: ties
+    method = Popularity().fit(X)
+    for rows, candidates in ((None, None), (np.array([5, 0, 39]), None),
+                             (np.array([1, 2, 3]), np.array([2, 7, 9, 11, 30]))):
+        fast = method.similar(12, rows=rows, candidates=candidates)
+        dense = SimilarityMethod.similar(method, 12, rows=rows, candidates=candidates)
+        assert np.array_equal(fast[0], dense[0]) and np.array_equal(fast[1], dense[1])
+
+
+def test_random_neighbours_are_seeded_per_artist_and_respect_candidates():
+    method = RandomSimilarity(random_state=4).fit(_listens())
+    idx, sim = method.similar(10)
+    assert np.array_equal(method.similar(10, rows=np.array([7]))[0][0], idx[7])  # not order-dependent
+    for row in range(idx.shape[0]):
+        assert row not in idx[row] and len(set(idx[row])) == 10
+        assert np.all(sim[row] > 0) and np.all(np.diff(sim[row]) <= 0)
+    cand = np.array([3, 4, 5])
+    restricted, _ = method.similar(10, rows=np.array([3, 8]), candidates=cand)
+    assert set(restricted[0][restricted[0] >= 0]) == {4, 5} and set(restricted[1][:3]) == {3, 4, 5}
+    assert not np.array_equal(RandomSimilarity(random_state=5).fit(_listens()).similar(10)[0], idx)
+
+
+def test_tag_agreement_from_judged_rows_equals_listing_everyone():
+    data = _tiny_data()
+    fitted = RP3beta().fit(data.streams)
+    full_lists = fitted.similar(50)[0]
+    expected = tag_agreement(full_lists, data.genres, tag_rows(data), 10)
+    assert full_data_metrics(RP3beta(), data)["tag@10"] == pytest.approx(expected)
+
+
+def test_evaluate_methods_reports_progress_per_method():
+    seen: list[tuple[str, float]] = []
+    evaluate_methods({"popularity": Popularity(), "rp3": RP3beta()}, _tiny_data(),
+                     progress=lambda message, fraction: seen.append((message, fraction)))
+    fractions = [f for _, f in seen]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert any(m.startswith("rp3:") for m, _ in seen) and len(seen) == 5

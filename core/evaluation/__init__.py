@@ -1,8 +1,10 @@
 """Offline evaluation of artist similarity: held-out listens, tag agreement and geography.
 
-Used by ``benchmarks/quality.py`` and the tests; training does not import it. The protocol is
-in ``harness``, the metric definitions in ``metrics``, the methods in ``methods``, and the
-no-peeking tuning helpers in ``tuning``.
+Used by ``benchmarks/quality.py``, ``artist_listener_evaluate`` and the dashboard's "Model
+quality" page; training does not import it. The protocol is in ``harness``, the metric
+definitions in ``metrics``, the methods in ``methods``, the no-peeking tuning helpers in
+``tuning``, cluster quality in ``clusters``, and running, storing and showing one model's
+evaluation in ``report``.
 """
 
 from core.evaluation.data import EvaluationData, load_evaluation_data

@@ -1,10 +1,18 @@
 """Market answers shaped for a map and for tables: per-country totals, gaps, store splits.
 
-``core.insights.geographic.market_table`` gives one row per (territory, store) with actual and
-modeled streams. An analyst reads it as "where does this artist stream less than artists with
-the same audience?", so the totals here add ``gap = modeled − actual``: a positive gap is a
-territory where peers do better (an opportunity), a negative one a territory where the artist
-already over-performs.
+The page's source is ``core.insights.opportunities.opportunity_table``: one row per (territory,
+store) plus a ``store == "total"`` row per territory, with
+
+* actual streams (the chart table),
+* modeled streams: the seed's similarity-weighted average of the peers' *absolute* streams,
+  kept because analysts know it, but a global hit among the peers dominates it;
+* expected streams: the artist's own total spread like its peers' streams (their weighted
+  *shares*), so a small artist is compared with what its size allows;
+* gap = expected − actual (positive: room to grow), lift and the number of peers behind it.
+
+Expected streams need the artist's own total: an artist without chart streams has none, so
+every function here says which metrics carry information (``map_metrics``) and the page falls
+back to the modeled view. Nothing here touches Streamlit; the page only lays the results out.
 
 Country names become map shapes through ``core.geo``; names that cannot be drawn are returned
 (split into "too small for the world map" and "unknown name") so the page can list them
@@ -20,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from core import geo
-from core.insights.geographic import market_peers, territory_summary
+from core.insights.geographic import TOTAL, market_peers, territory_summary
+from core.insights.opportunities import MIN_PEERS, ranked_opportunities
 from core.model import Model
 
 if TYPE_CHECKING:
@@ -29,11 +38,18 @@ if TYPE_CHECKING:
 #: map metrics: column -> label shown to the analyst
 METRICS: dict[str, str] = {
     "actual_streams": "Actual streams",
-    "modeled_streams": "Modeled streams",
-    "gap": "Gap (modeled − actual)",
+    "modeled_streams": "Modeled streams (peers' average)",
+    "expected_streams": "Expected streams (peers' shares)",
+    "gap": "Gap (expected − actual)",
 }
-TOTAL_COLUMNS = ("territory", "actual_streams", "modeled_streams", "gap")
-MAP_COLUMNS = ("id", "country", "territory", "actual_streams", "modeled_streams", "gap")
+#: metrics that are zero by construction when the artist has no streams of its own
+NEEDS_OWN_STREAMS = ("expected_streams", "gap")
+STREAM_COLUMNS = ("actual_streams", "modeled_streams", "expected_streams", "gap")
+TOTAL_COLUMNS = ("territory", *STREAM_COLUMNS, "lift", "peers_with_data", "evidence")
+MAP_COLUMNS = ("id", "country", "territory", *STREAM_COLUMNS)
+OPPORTUNITY_COLUMNS = ("territory", "actual", "expected", "gap", "lift", "peers_with_data")
+MEASURES = {"actual_streams": "Actual", "modeled_streams": "Modeled", "expected_streams": "Expected"}
+MEASURE_COLOURS = {"Actual": "#4e79a7", "Modeled": "#f28e2b", "Expected": "#59a14f"}
 NO_DATA_COLOUR = "#e6e9ed"
 
 
@@ -44,15 +60,38 @@ def has_market_data(model: Model, row: int) -> bool:
     return bool(i < len(rows) and rows[i] == row)
 
 
+def _totals(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["store"] == TOTAL]
+
+
+def _stores(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["store"] != TOTAL]
+
+
+def own_total(table: pd.DataFrame) -> float:
+    """The artist's own chart streams over every territory and store (0 without chart data)."""
+    return float(_totals(table)["actual_streams"].sum()) if not table.empty else 0.0
+
+
+def map_metrics(table: pd.DataFrame) -> list[str]:
+    """The metrics worth offering for this artist: expected streams and the gap are all zero
+    without the artist's own total, so they are left out then rather than drawn as an empty map."""
+    if own_total(table) > 0:
+        return list(METRICS)
+    return [m for m in METRICS if m not in NEEDS_OWN_STREAMS]
+
+
+def default_metric(table: pd.DataFrame) -> str:
+    """The gap when it can be computed (the question the page answers), else modeled streams."""
+    return "gap" if own_total(table) > 0 else "modeled_streams"
+
+
 def territory_totals(table: pd.DataFrame) -> pd.DataFrame:
-    """Actual, modeled and gap per territory (all stores summed), biggest gap first."""
+    """One row per territory (all stores summed), biggest gap first. Columns ``TOTAL_COLUMNS``."""
     if table.empty:
         return pd.DataFrame(columns=list(TOTAL_COLUMNS))
-    totals = table.groupby("territory", as_index=False)[["actual_streams", "modeled_streams"]].sum()
-    totals["gap"] = totals["modeled_streams"] - totals["actual_streams"]
-    return totals.sort_values(["gap", "territory"], ascending=[False, True], ignore_index=True)[
-        list(TOTAL_COLUMNS)
-    ]
+    totals = _totals(table).sort_values(["gap", "territory"], ascending=[False, True], kind="stable")
+    return totals.reset_index(drop=True)[list(TOTAL_COLUMNS)]
 
 
 @dataclass(frozen=True)
@@ -72,7 +111,8 @@ def map_data(table: pd.DataFrame) -> MapData:
     """Territory totals joined to map shapes.
 
     Two spellings of one country ("UK", "United Kingdom") land on the same shape, so values
-    are summed per shape and ``territory`` lists the spellings found.
+    are summed per shape (every metric is a stream count, so sums stay meaningful; lift is a
+    ratio and is not mapped) and ``territory`` lists the spellings found.
     """
     totals = territory_totals(table)
     mapping, unmapped = geo.map_countries(totals["territory"].tolist())
@@ -84,9 +124,7 @@ def map_data(table: pd.DataFrame) -> MapData:
     placed["id"] = placed["territory"].map(mapping)
     frame = placed.groupby("id", as_index=False).agg(
         territory=("territory", lambda s: ", ".join(sorted(s))),
-        actual_streams=("actual_streams", "sum"),
-        modeled_streams=("modeled_streams", "sum"),
-        gap=("gap", "sum"),
+        **{column: (column, "sum") for column in STREAM_COLUMNS},
     )
     frame["country"] = [geo.country_display_name(i) or t for i, t in zip(frame["id"], frame["territory"],
                                                                           strict=True)]
@@ -94,15 +132,20 @@ def map_data(table: pd.DataFrame) -> MapData:
 
 
 def market_highlights(table: pd.DataFrame, top_n: int = 5) -> pd.DataFrame:
-    """Top markets and recommended territories (``territory_summary``) as one flat table.
+    """Top markets and recommended territories (the seed's ``territory_summary``) as one table.
 
-    Columns: section ("Top market" / "Recommended"), territory, actual, modeled, gap, and,
-    when the data holds more than one store, ``<store> actual`` / ``<store> modeled`` pairs so
-    the analyst sees where (Spotify, Apple, ...) the difference comes from.
+    Columns: section ("Top market" / "Recommended"), territory, actual, modeled, expected and
+    gap (expected − actual, both as shown, so the row reads as a subtraction), then, when the
+    data holds more than one store, ``<store> actual`` / ``<store> modeled`` pairs so the
+    analyst sees where (Spotify, Apple, ...) the difference comes from. Expected and gap are
+    left out for an artist without streams of its own: they would read 0, which is not true.
     """
-    summary = territory_summary(table, top_n)
-    stores = sorted(table["store"].unique()) if not table.empty else []
+    stores_table = _stores(table)
+    summary = territory_summary(stores_table, top_n)
+    stores = sorted(stores_table["store"].unique()) if not stores_table.empty else []
     split = len(stores) > 1
+    with_expected = own_total(table) > 0
+    expected_of = _totals(table).set_index("territory")["expected_streams"] if with_expected else None
     records: list[dict[str, object]] = []
     for section, key in (("Top market", "top_markets"), ("Recommended", "recommendations")):
         for entry in summary[key]:
@@ -111,31 +154,89 @@ def market_highlights(table: pd.DataFrame, top_n: int = 5) -> pd.DataFrame:
             record: dict[str, object] = {
                 "section": section,
                 "territory": entry["territory"],
-                "actual": actual.get("total", 0),
-                "modeled": modeled.get("total", 0),
+                "actual": actual.get(TOTAL, 0),
+                "modeled": modeled.get(TOTAL, 0),
             }
-            record["gap"] = int(record["modeled"]) - int(record["actual"])  # type: ignore[call-overload]
+            if expected_of is not None:
+                expected = int(round(float(expected_of.get(entry["territory"], 0.0))))
+                record["expected"] = expected
+                record["gap"] = expected - int(actual.get(TOTAL, 0))
             if split:
                 for store in stores:
                     record[f"{store} actual"] = actual.get(store, 0)
                     record[f"{store} modeled"] = modeled.get(store, 0)
             records.append(record)
-    columns = ["section", "territory", "actual", "modeled", "gap"]
+    columns = ["section", "territory", "actual", "modeled"]
+    if with_expected:
+        columns += ["expected", "gap"]
     if split:
         columns += [f"{s} {kind}" for s in stores for kind in ("actual", "modeled")]
     return pd.DataFrame(records, columns=columns)
 
 
-def store_breakdown(table: pd.DataFrame, territory: str) -> pd.DataFrame:
-    """Actual and modeled streams per store in one territory, long format for a bar chart.
+def opportunities(table: pd.DataFrame, top_n: int = 10) -> pd.DataFrame:
+    """Territories where the artist under-performs its peers, biggest gap first.
 
-    Columns: store, measure ("Actual" / "Modeled"), streams.
+    Only territories with enough evidence (``evidence == "ok"``: at least ``min_peers`` market
+    peers stream there) and a positive gap; streams rounded as shown. Columns
+    ``OPPORTUNITY_COLUMNS``.
     """
-    part = table[table["territory"] == territory]
-    long = part.melt(id_vars=["store"], value_vars=["actual_streams", "modeled_streams"],
-                     var_name="measure", value_name="streams")
-    long["measure"] = long["measure"].map({"actual_streams": "Actual", "modeled_streams": "Modeled"})
-    return long.sort_values(["store", "measure"], ignore_index=True)[["store", "measure", "streams"]]
+    if table.empty or own_total(table) <= 0:
+        return pd.DataFrame(columns=list(OPPORTUNITY_COLUMNS))
+    ok, _ = ranked_opportunities(table, top_n)
+    return _opportunity_frame(ok)
+
+
+def thin_evidence(table: pd.DataFrame) -> pd.DataFrame:
+    """Territories with a positive gap that too few peers back to be recommended, biggest gap
+    first (all of them: the page lists every one it leaves out). Columns ``OPPORTUNITY_COLUMNS``."""
+    if table.empty or own_total(table) <= 0:
+        return pd.DataFrame(columns=list(OPPORTUNITY_COLUMNS))
+    _, thin = ranked_opportunities(table, top_n=len(table))
+    return _opportunity_frame(thin)
+
+
+def _opportunity_frame(totals: pd.DataFrame) -> pd.DataFrame:
+    actual = totals["actual_streams"].round().astype(np.int64)
+    expected = totals["expected_streams"].round().astype(np.int64)
+    return pd.DataFrame({
+        "territory": totals["territory"].to_numpy(),
+        "actual": actual.to_numpy(),
+        "expected": expected.to_numpy(),
+        "gap": (expected - actual).to_numpy(),
+        "lift": totals["lift"].astype(float).to_numpy(),
+        "peers_with_data": totals["peers_with_data"].astype(np.int64).to_numpy(),
+    }, columns=list(OPPORTUNITY_COLUMNS))
+
+
+def describe_thin(thin: pd.DataFrame, min_peers: int = MIN_PEERS, limit: int = 12) -> str | None:
+    """One sentence naming the territories deliberately not recommended, or None if there are
+    none. Spelled out because a reader who sees a big gap on the map will ask why it is not
+    in the table."""
+    if thin.empty:
+        return None
+    named = [f"{t} ({n} peer{'s' if n != 1 else ''})"
+             for t, n in zip(thin["territory"], thin["peers_with_data"], strict=True)]
+    more = len(named) - limit
+    listed = ", ".join(named[:limit]) + (f" and {more} more" if more > 0 else "")
+    return (f"Not recommended, too little evidence (fewer than {min_peers} peers stream there): "
+            f"{listed}.")
+
+
+def store_breakdown(table: pd.DataFrame, territory: str) -> pd.DataFrame:
+    """Streams per store in one territory, long format for a bar chart.
+
+    Columns: store, measure ("Actual" / "Modeled" / "Expected"), streams. "Expected" only when
+    the artist has streams of its own (see ``map_metrics``).
+    """
+    part = _stores(table)
+    part = part[part["territory"] == territory]
+    measures = [m for m in MEASURES if m != "expected_streams" or own_total(table) > 0]
+    long = part.melt(id_vars=["store"], value_vars=measures, var_name="measure", value_name="streams")
+    long["measure"] = long["measure"].map(MEASURES)
+    order = {label: i for i, label in enumerate(MEASURES.values())}
+    long = long.assign(_order=long["measure"].map(order)).sort_values(["store", "_order"])
+    return long.reset_index(drop=True)[["store", "measure", "streams"]]
 
 
 def market_peer_table(model: Model, row: int) -> pd.DataFrame:
@@ -158,18 +259,22 @@ def market_peer_table(model: Model, row: int) -> pd.DataFrame:
 # -- charts (altair, imported lazily: the CLI never needs it) -------------------------------------
 
 
-def world_map_chart(data: MapData, metric: str, height: int = 430) -> alt.LayerChart:
+def world_map_chart(data: MapData, metric: str, metrics: list[str] | None = None,
+                    height: int = 430) -> alt.LayerChart:
     """Choropleth of ``metric`` over the bundled world shapes; needs no network.
 
     Stream counts span orders of magnitude (one hit country dwarfs the rest) so they use a log
     scale, and countries with no streams stay grey rather than the palette's lightest blue.
-    The gap uses a diverging scale centred on zero: blue where peers do better.
+    The gap uses a diverging symlog scale centred on zero: blue where the artist streams less
+    than its peers' shares predict (room to grow), red where it already does better.
+    ``metrics`` (default: all) are the values shown in the tooltip.
     Returns a layer chart: grey shapes for every country, coloured ones where there is a value.
     """
     import altair as alt
 
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {', '.join(METRICS)}")
+    shown = [m for m in (metrics or list(METRICS)) if m in METRICS]
     label = METRICS[metric]
     fields = ["country", "territory", *METRICS]
     if metric == "gap":
@@ -188,20 +293,16 @@ def world_map_chart(data: MapData, metric: str, height: int = 430) -> alt.LayerC
     no_data = alt.Chart().mark_geoshape(fill=NO_DATA_COLOUR, **outline).encode(
         tooltip=[alt.Tooltip("properties.name:N", title="Country")]
     )
+    tooltip = [alt.Tooltip("country:N", title="Country")] + [
+        alt.Tooltip(f"{m}:Q", title=METRICS[m], format="+,.0f" if m == "gap" else ",.0f")
+        for m in shown
+    ]
     with_data = (
         alt.Chart()
         .mark_geoshape(**outline)
         .transform_lookup(lookup="id", from_=alt.LookupData(data.frame, "id", fields))
         .transform_filter(has_value)
-        .encode(
-            color=colour,
-            tooltip=[
-                alt.Tooltip("country:N", title="Country"),
-                alt.Tooltip("actual_streams:Q", title="Actual streams", format=",.0f"),
-                alt.Tooltip("modeled_streams:Q", title="Modeled streams", format=",.0f"),
-                alt.Tooltip("gap:Q", title="Gap", format="+,.0f"),
-            ],
-        )
+        .encode(color=colour, tooltip=tooltip)
     )
     return (
         alt.layer(no_data, with_data, data=geo.countries_layer())
@@ -212,18 +313,20 @@ def world_map_chart(data: MapData, metric: str, height: int = 430) -> alt.LayerC
 
 
 def store_chart(breakdown: pd.DataFrame, territory: str) -> alt.Chart:
-    """Horizontal grouped bars: actual beside modeled streams for each store."""
+    """Horizontal grouped bars: actual beside modeled (and expected) streams for each store."""
     import altair as alt
 
+    present = [m for m in MEASURE_COLOURS if m in set(breakdown["measure"])]
     return (
         alt.Chart(breakdown, title=f"Streams per store in {territory}")
         .mark_bar()
         .encode(
             y=alt.Y("store:N", title=None),
-            yOffset=alt.YOffset("measure:N"),
+            yOffset=alt.YOffset("measure:N", sort=present),
             x=alt.X("streams:Q", title="Streams", axis=alt.Axis(format="~s")),
-            color=alt.Color("measure:N", title=None,
-                            scale=alt.Scale(domain=["Actual", "Modeled"], range=["#4e79a7", "#f28e2b"]),
+            color=alt.Color("measure:N", title=None, sort=present,
+                            scale=alt.Scale(domain=present,
+                                            range=[MEASURE_COLOURS[m] for m in present]),
                             legend=alt.Legend(orient="top")),
             tooltip=["store:N", "measure:N", alt.Tooltip("streams:Q", format=",.0f")],
         )

@@ -1,0 +1,196 @@
+"""Model quality: how well the current model's similar artists hold up, beside baselines.
+
+Shows the model folder's ``evaluation.json``, written by ``artist_listener_evaluate`` or by the
+button here; both call ``core.evaluation.report.run_evaluation``, so the numbers are the same.
+The evaluation takes about a minute on the demo data, so it is stored with the model and run
+once, not on every visit. The lock in the model folder keeps two runs (two tabs, or a tab and
+the command line) from competing; the second is told to wait.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import streamlit as st
+
+from core.errors import InsightsError
+from core.evaluation.clusters import SILHOUETTE_SAMPLE
+from core.evaluation.report import (
+    FIT_SECONDS,
+    LOCK_FILE,
+    METRICS,
+    EvaluationResult,
+    headline,
+    metric_chart,
+    metric_frame,
+    read_evaluation,
+    run_evaluation,
+    write_evaluation,
+)
+from core.locking import BusyError, exclusive
+from core.model import Model
+from pages import common
+
+LOG_KEY = "evaluation_log"
+
+
+def evaluate(model: Model) -> bool:
+    """Run the evaluation with a progress bar and store it with the model; True when stored."""
+    config = common.settings()
+    log: list[tuple[str, float]] = []
+    bar = st.progress(0.0, text="Starting…")
+
+    def progress(message: str, fraction: float) -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        log.append((message, fraction))
+        bar.progress(fraction, text=f"{message[:90]} · {fraction:.0%}")
+
+    started = time.perf_counter()
+    try:
+        with exclusive(config.model_dir / LOCK_FILE, "an evaluation of this model"):
+            result = run_evaluation(config, progress=progress)
+            if result.meta.get("model_version") != model.version:
+                raise InsightsError("a new model was trained while evaluating; reload the page "
+                                    "and evaluate the new model")
+            write_evaluation(result, common.model_folder(model))
+    except BusyError:
+        bar.empty()
+        st.warning("An evaluation is already running (another tab or the command line). Wait "
+                   "for it to finish, then reload this page to see its results.",
+                   icon=":material/hourglass_top:")
+        return False
+    except InsightsError as exc:
+        bar.empty()
+        st.error(f"Evaluation failed: {exc}")
+        return False
+    finally:
+        st.session_state[LOG_KEY] = log
+    bar.empty()
+    st.success(f"Evaluated in {time.perf_counter() - started:.0f} s and stored with model "
+               f"`{model.version}`.", icon=":material/check_circle:")
+    return True
+
+
+def not_evaluated(model: Model) -> bool:
+    """What the page says before the first evaluation, and the button that runs it; True when
+    the evaluation ran and was stored (the page then goes on to show it)."""
+    st.info(
+        "**This model has not been evaluated yet.** The evaluation checks the similar artists "
+        "against things the model never trained on: a fifth of every listener's artists is "
+        "hidden and should be found again, similar artists should share tags, and an artist's "
+        "countries should be predictable from its similar artists' countries. The model's "
+        "method is measured beside simple baselines (popularity, random, and other "
+        "similarity methods), and its clusters are measured too.\n\n"
+        "It takes about a minute on the demo data and is stored with the model, so it runs "
+        "once per model. From a terminal: `artist_listener_evaluate`.",
+        icon=":material/query_stats:",
+    )
+    clicked = st.button("Run evaluation", type="primary", icon=":material/play_arrow:",
+                        key="evaluate_button")
+    return clicked and evaluate(model)
+
+
+def summary_line(result: EvaluationResult) -> str:
+    data = result.meta.get("data", {})
+    when = str(result.meta.get("created_at", "?"))[:16].replace("T", " ")
+    return (f"Evaluated {when} UTC on **{common.md(result.meta.get('warehouse', '?'))}**: "
+            f"{data.get('artists', 0):,} artists, {data.get('listeners', 0):,} listeners, "
+            f"{data.get('listens', 0):,} listens, {data.get('artists_with_chart_data', 0):,} "
+            f"artists with chart data ({float(result.meta.get('elapsed_s', 0)):.0f} s). "
+            f"In the charts, the model's method (**{common.md(result.default_method)}**) is "
+            "orange, other methods blue and baselines grey.")
+
+
+def headline_metrics(result: EvaluationResult) -> None:
+    """The model's five numbers, each with how far it is from the best other row."""
+    for column, row in zip(st.columns(len(METRICS)), headline(result).itertuples(), strict=True):
+        delta = None
+        if not (math.isnan(row.value) or math.isnan(row.best_other_value)):
+            delta = f"{row.value - row.best_other_value:+.3f} vs next best"
+        column.metric(row.label, "—" if math.isnan(row.value) else f"{row.value:.3f}", delta=delta,
+                      help=f"{METRICS[row.metric][1]} Next best: {row.best_other}.")
+
+
+def charts(result: EvaluationResult) -> None:
+    """One bar chart per metric (two per row), each with its meaning under it."""
+    shown = [*METRICS, "fit_s"]
+    explained = {**METRICS, "fit_s": FIT_SECONDS}
+    for start in range(0, len(shown), 2):
+        for column, metric in zip(st.columns(2, gap="large"), shown[start:start + 2], strict=False):
+            with column:
+                frame = metric_frame(result, metric)
+                if frame.empty:
+                    st.caption(f"{explained[metric][0]}: not measured on this data.")
+                    continue
+                st.altair_chart(metric_chart(frame, metric), width="stretch", key=f"chart_{metric}")
+                st.caption(explained[metric][1])
+
+
+def clusters(result: EvaluationResult) -> None:
+    st.subheader("Clusters")
+    st.caption("The groups on the Clusters page. **Silhouette** (-1 to 1): how much closer an "
+               "artist is to its own cluster than to the next one (cosine, on a fixed sample of at "
+               f"most {SILHOUETTE_SAMPLE:,} artists). **Tag NMI** (0 to 1): how much knowing the "
+               "cluster tells about an artist's top tag. **Tag purity**: in an average cluster, the "
+               "share of tagged artists with its most common tag. Sizes show whether one cluster "
+               "swallows the rest.")
+    # fit seconds are empty for the model's own clusters (judged as saved): no empty column
+    table = result.clusters.dropna(axis=1, how="all").reset_index().rename(
+        columns={"index": "clustering"})
+    st.dataframe(
+        table, hide_index=True, width="stretch", key="cluster_quality",
+        column_config={
+            "clustering": st.column_config.TextColumn("Clustering"),
+            "clusters": st.column_config.NumberColumn("Clusters", format="%d"),
+            "size_min": st.column_config.NumberColumn("Smallest", format="%d"),
+            "size_median": st.column_config.NumberColumn("Median size", format="%.0f"),
+            "size_max": st.column_config.NumberColumn("Largest", format="%d"),
+            "largest_share": st.column_config.NumberColumn("Largest share", format="percent"),
+            "silhouette": st.column_config.NumberColumn("Silhouette", format="%.3f"),
+            "tag_nmi": st.column_config.NumberColumn("Tag NMI", format="%.3f"),
+            "tag_purity": st.column_config.NumberColumn("Tag purity", format="%.3f"),
+            "tagged_artists": st.column_config.NumberColumn("Tagged artists", format="localized"),
+            "fit_s": st.column_config.NumberColumn(
+                "Fit seconds", format="%.1f", help="Empty: the model's own clusters, as saved"),
+        },
+    )
+    if len(result.clusters) < 2:
+        st.caption("To compare with the seed's Bayesian Gaussian mixture on the same features, run "
+                   "`artist_listener_evaluate --with-seed` (about 3 minutes more on the demo).")
+
+
+def results(result: EvaluationResult, model: Model) -> None:
+    st.markdown(summary_line(result))
+    headline_metrics(result)
+    charts(result)
+    clusters(result)
+    with st.expander("All numbers"):
+        st.dataframe(result.methods.reset_index().rename(columns={"index": "method"}),
+                     hide_index=True, width="stretch", key="evaluation_table",
+                     column_config={c: st.column_config.NumberColumn(format="%.3f")
+                                    for c in result.methods.columns})
+        st.caption("The same table as `evaluation.csv` in the model folder. geo_ndcg@10_abs: the "
+                   "seed's absolute-stream average judged the same way; geo_no_peers: charting "
+                   "artists without any similar charting artist (given the average instead); "
+                   "neighbours_s: seconds to list the judged artists' similar artists.")
+        if st.button("Evaluate again", icon=":material/refresh:", key="evaluate_again") and evaluate(model):
+            st.rerun()
+
+
+model = common.require_model()
+st.title("Model quality")
+st.caption("How well this model's similar artists and clusters hold up against outside checks, "
+           "beside simple baselines.")
+
+# No st.stop() below: a stopped run drops whatever the app writes after the page (the sidebar's
+# selected artist), so the page simply ends when there is nothing more to show.
+try:
+    stored = read_evaluation(common.model_folder(model))
+except InsightsError as exc:
+    st.error(str(exc))
+    stored = None
+if stored is None and not_evaluated(model):
+    stored = read_evaluation(common.model_folder(model))
+if stored is not None:
+    results(stored, model)
