@@ -1,0 +1,448 @@
+"""Training at scale on generated data: our pipeline against the seed design and ``implicit``.
+
+Every measurement runs in its own subprocess, so each one's peak memory is its own (the worker
+reports ``getrusage(RUSAGE_SELF).ru_maxrss``; the parent also samples the child with psutil so
+a run killed at the timeout still has a figure) and a run that exceeds ``--timeout`` is killed
+and reported as such.
+
+Variants (all on the same generated DuckDB files, see ``generate_data.py``):
+
+* ``memory``   - ``core.training.train`` + ``ModelStore.save``: warehouse -> saved model;
+* ``patched``  - the same, with the training code of another tree (``--patched-root``), used
+  to measure proposed patches before they are applied;
+* ``seed``     - the seed design: whole table to pandas, log, TruncatedSVD(1000), Normalizer,
+  BayesianGaussianMixture(10);
+* ``implicit`` - the factorization step with ``implicit`` ALS (64 factors, 15 iterations,
+  BM25 weighting), compared with our weight + factorize steps;
+* ``pushdown`` - ``core.training.pushdown.pushdown_features`` (the factorization run inside
+  DuckDB, ``--duckdb-memory`` bounding DuckDB's own memory); reports bytes fetched.
+
+Usage::
+
+    .venv/bin/python benchmarks/train_scale.py --sizes 100k,1M,10M,50M \\
+        --variants memory,patched,seed,implicit --timeout 900
+    .venv/bin/python benchmarks/train_scale.py --sizes 50M,200M --variants pushdown --tag pushdown
+
+Prints one table, writes ``benchmarks/results/train_scale[-TAG].csv`` and ``.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RESULTS = PROJECT_ROOT / "benchmarks" / "results"
+DATA = PROJECT_ROOT / "var" / "bench"
+TARGETS = {"seconds_50M": 60.0, "rss_gb_50M": 4.0, "seed_speedup": 20.0}
+
+
+# --------------------------------------------------------------------------------------------
+# Workers (run in a subprocess; print one JSON line)
+# --------------------------------------------------------------------------------------------
+
+
+def _timed(steps: dict[str, float], name: str, start: float) -> float:
+    now = time.perf_counter()
+    steps[name] = round(now - start, 3)
+    return now
+
+
+def work_memory(db: str, similarity: str | None = None) -> dict[str, Any]:
+    """Warehouse to saved model through the product's own ``train`` and ``ModelStore``."""
+    from core.model import ModelStore
+    from core.training import TrainingParams, train
+    from core.warehouse.duckdb import DuckDBWarehouse
+
+    fields = TrainingParams.__dataclass_fields__
+    options = {"mode": "memory"} if "mode" in fields else {}
+    if similarity and "similarity" in fields:
+        options["similarity"] = similarity
+    model = train(DuckDBWarehouse(db), TrainingParams(**options))
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        ModelStore(tmp).save(model)
+    steps = dict(model.manifest["timings_seconds"])
+    steps["save"] = round(time.perf_counter() - start, 3)
+    return {"steps": steps, "artists": int(model.manifest["counts"]["artists"]),
+            "pairs": int(model.manifest["counts"]["pairs"])}
+
+
+def work_seed(db: str) -> dict[str, Any]:
+    """The seed design, step for step: everything in pandas, then sklearn."""
+    import duckdb
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.mixture import BayesianGaussianMixture
+    from sklearn.preprocessing import Normalizer
+
+    steps: dict[str, float] = {}
+    t = time.perf_counter()
+    con = duckdb.connect(db, read_only=True)
+    frame = con.execute('SELECT * FROM "USER_ARTIST_STREAMS_FILTERED_WITH_IDS"').df()
+    con.close()
+    frame = frame[frame["total_streams"] > 0]
+    artists = frame["artistnum"].astype("category")
+    users = frame["usernum"].astype("category")
+    matrix = sp.csr_matrix(
+        (np.log(frame["total_streams"].to_numpy(np.float64)),
+         (artists.cat.codes.to_numpy(), users.cat.codes.to_numpy())),
+        shape=(len(artists.cat.categories), len(users.cat.categories)),
+    )
+    t = _timed(steps, "read", t)
+    k = min(1000, min(matrix.shape) - 1)
+    raw = TruncatedSVD(k, random_state=0).fit_transform(matrix)
+    t = _timed(steps, "factorize", t)
+    features = Normalizer().fit_transform(raw)
+    t = _timed(steps, "normalize", t)
+    BayesianGaussianMixture(n_components=10, random_state=0).fit(features)
+    _timed(steps, "cluster", t)
+    return {"steps": steps, "artists": int(matrix.shape[0]), "pairs": int(matrix.nnz)}
+
+
+def work_implicit(db: str) -> dict[str, Any]:
+    """``implicit`` ALS as the factorization step, on the matrix our read step builds."""
+    import numpy as np
+    from implicit.cpu.als import AlternatingLeastSquares
+    from implicit.nearest_neighbours import bm25_weight
+
+    from core.training.matrix import build_listen_matrix
+    from core.warehouse.duckdb import DuckDBWarehouse
+
+    steps: dict[str, float] = {}
+    t = time.perf_counter()
+    listens = build_listen_matrix(DuckDBWarehouse(db).iter_listens())
+    listens = listens.keep_artists(listens.listeners >= 2)
+    t = _timed(steps, "read", t)
+    weighted = bm25_weight(listens.streams, K1=100, B=0.8).astype(np.float32)
+    t = _timed(steps, "weight", t)
+    model = AlternatingLeastSquares(factors=64, iterations=15, regularization=0.05, random_state=0)
+    model.fit(weighted.T.tocsr(), show_progress=False)  # users x items; artists are items
+    _timed(steps, "factorize", t)
+    return {"steps": steps, "artists": int(listens.streams.shape[0]),
+            "pairs": int(listens.streams.nnz)}
+
+
+def work_pushdown(db: str, memory_limit: str, n_iter: int | None) -> dict[str, Any]:
+    """The factorization pushed down into DuckDB: only artist-side numbers come back."""
+    import duckdb
+
+    from core.training.pushdown import N_ITER, PushdownSVD
+
+    t = time.perf_counter()
+    con = duckdb.connect(db, read_only=True)
+    svd = PushdownSVD(n_iter=N_ITER if n_iter is None else n_iter, memory_limit=memory_limit)
+    svd.fit(con)
+    ids, counts = svd.artist_ids_, svd.counts_
+    con.close()
+    steps = {f"pd_{k}": v for k, v in counts["seconds"].items()}
+    steps["factorize"] = round(time.perf_counter() - t, 3)
+    return {"steps": steps, "artists": len(ids), "pairs": counts["pairs"],
+            "bytes_fetched": counts["bytes_fetched"], "passes": counts["passes"],
+            "user_side_parts": counts["user_side_parts"]}
+
+
+def worker(args: argparse.Namespace) -> int:
+    if args.root:
+        sys.path.insert(0, args.root)
+    else:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    import resource
+
+    # A runaway variant must fail here, not wake the kernel's OOM killer on a shared machine.
+    cap = int(args.max_memory_gb * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    start = time.perf_counter()
+    if args.worker == "pushdown":
+        out = work_pushdown(args.db, args.duckdb_memory, args.pushdown_n_iter)
+    elif args.worker in ("memory", "patched"):
+        out = work_memory(args.db, args.similarity)
+    else:
+        out = {"seed": work_seed, "implicit": work_implicit}[args.worker](args.db)
+    out["wall"] = round(time.perf_counter() - start, 3)
+    out["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print("RESULT " + json.dumps(out), flush=True)
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# Parent: run, time out, sample memory
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    variant: str
+    size: str
+    status: str = "ok"
+    wall: float = float("nan")
+    rss_mb: float = float("nan")
+    steps: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def run_one(variant: str, size: str, db: Path, timeout: float, root: str | None,
+            duckdb_memory: str, max_memory_gb: float, similarity: str | None,
+            pushdown_n_iter: int | None = None) -> Run:
+    import psutil
+
+    cmd = [sys.executable, __file__, "--worker", "patched" if variant == "patched" else variant,
+           "--db", str(db), "--duckdb-memory", duckdb_memory, "--max-memory-gb", str(max_memory_gb)]
+    if pushdown_n_iter is not None:
+        cmd += ["--pushdown-n-iter", str(pushdown_n_iter)]
+    if similarity and variant == "patched":
+        cmd += ["--similarity", similarity]
+    if root:
+        cmd += ["--root", root]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    load = round(os.getloadavg()[0], 2)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=root or str(PROJECT_ROOT))
+    peak, handle = 0, psutil.Process(proc.pid)
+    while proc.poll() is None:
+        with contextlib.suppress(psutil.Error):
+            peak = max(peak, handle.memory_info().rss)
+        if time.perf_counter() - start > timeout:
+            proc.kill()
+            proc.wait()
+            return Run(variant, size, f"timeout>{timeout:.0f}s", rss_mb=round(peak / 2**20, 1),
+                       extra={"load": load})
+        time.sleep(0.2)
+    out, err = proc.communicate()
+    lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        tail = (err.strip().splitlines() or ["?"])[-1][:120]
+        return Run(variant, size, f"failed: {tail}", rss_mb=round(peak / 2**20, 1),
+                   extra={"load": load})
+    data = json.loads(lines[-1][len("RESULT "):])
+    steps = data.pop("steps")
+    return Run(variant, size, "ok", data.pop("wall"), max(data.pop("rss_mb"), peak / 2**20),
+               steps, {**data, "load": load})
+
+
+def factorize_seconds(run: Run) -> float:
+    """The factorization step as compared with implicit: weighting + factorization."""
+    return run.steps.get("weight", 0.0) + run.steps.get("factorize", float("nan"))
+
+
+def machine() -> dict[str, str]:
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "ram": f"{kb / 2**20:.1f} GiB",
+            "python": platform.python_version(),
+            "load": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+
+
+def rows_of(size: str) -> int:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from generate_data import parse_rows
+
+    return parse_rows(size)
+
+
+def report(runs: list[Run], tag: str) -> str:
+    """The printed table, the CSV and the plot; returns the table text."""
+    lines = ["generated data (benchmarks/generate_data.py); machine: "
+             + ", ".join(f"{k} {v}" for k, v in machine().items())]
+    header = (f"{'variant':<9} {'rows':>6} {'status':<14} {'wall s':>8} {'peak RSS MB':>11} "
+              f"{'load':>5}  steps (s)")
+    lines += [header, "-" * len(header)]
+    for r in runs:
+        steps = ", ".join(f"{k} {v:.1f}" for k, v in r.steps.items())
+        extra = "".join(f", {k} {v:,}" for k, v in r.extra.items()
+                        if k in ("bytes_fetched", "passes", "user_side_parts"))
+        lines.append(f"{r.variant:<9} {r.size:>6} {r.status[:14]:<14} {r.wall:>8.1f} "
+                     f"{r.rss_mb:>11.0f} {r.extra.get('load', float('nan')):>5.2f}  {steps}{extra}"
+                     + (f"  [{r.status}]" if len(r.status) > 14 else ""))
+    lines += ["", "ratios (same data, same run):"]
+    by = {(r.variant, r.size): r for r in runs}
+    sizes = list(dict.fromkeys(r.size for r in runs))
+    for ours in ("memory", "patched"):
+        for size in sizes:
+            mine = by.get((ours, size))
+            if not mine or mine.status != "ok":
+                continue
+            seed, imp = by.get(("seed", size)), by.get(("implicit", size))
+            if seed and seed.status == "ok":
+                lines.append(f"  {ours} vs seed     {size:>5}: seed wall / ours = "
+                             f"{seed.wall / mine.wall:6.1f}x")
+            elif seed and seed.status.startswith("timeout"):
+                lines.append(f"  {ours} vs seed     {size:>5}: seed {seed.status}; ours "
+                             f"{mine.wall:.1f} s, so > {float(seed.status[8:-1]) / mine.wall:.1f}x")
+            if imp and imp.status == "ok":
+                lines.append(f"  {ours} vs implicit {size:>5}: factorization step implicit / ours"
+                             f" = {factorize_seconds(imp) / factorize_seconds(mine):6.2f}x "
+                             f"({factorize_seconds(imp):.1f} s vs {factorize_seconds(mine):.1f} s)")
+            base = by.get(("memory", size))
+            if ours == "patched" and base and base.status == "ok":
+                lines.append(f"  patched vs memory {size:>5}: speed-up {base.wall / mine.wall:5.2f}x, "
+                             f"RSS {mine.rss_mb:.0f} vs {base.rss_mb:.0f} MB")
+    lines += ["", "targets:", *check_targets(runs)]
+    text = "\n".join(lines)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = "train_scale" + (f"-{tag}" if tag else "")
+    with open(RESULTS / f"{name}.csv", "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["data", "variant", "size", "rows", "status", "wall_s", "peak_rss_mb", "step",
+                      "step_s", "extra"])
+        for r in runs:
+            for step, seconds in (r.steps or {"-": float("nan")}).items():
+                out.writerow(["generated", r.variant, r.size, rows_of(r.size), r.status, r.wall,
+                              r.rss_mb, step, seconds, json.dumps(r.extra)])
+    (RESULTS / f"{name}.txt").write_text(text + "\n")
+    plot(runs, RESULTS / f"{name}.png")
+    return text
+
+
+def check_targets(runs: list[Run]) -> list[str]:
+    out = []
+    for variant in ("memory", "patched"):
+        big = next((r for r in runs if r.variant == variant and r.size == "50M"), None)
+        if big is not None:
+            ok_t = big.status == "ok" and big.wall <= TARGETS["seconds_50M"]
+            ok_m = big.rss_mb <= TARGETS["rss_gb_50M"] * 1024
+            out.append(f"  {variant}: 50M end to end <= 60 s: {'MET' if ok_t else 'MISSED'} "
+                       f"({big.status}, {big.wall:.1f} s); peak RSS <= 4 GB: "
+                       f"{'MET' if ok_m else 'MISSED'} ({big.rss_mb / 1024:.2f} GB)")
+        seeds = [r for r in runs if r.variant == "seed" and r.status == "ok"]
+        if seeds:
+            largest = max(seeds, key=lambda r: rows_of(r.size))
+            mine = next((r for r in runs if r.variant == variant and r.size == largest.size
+                         and r.status == "ok"), None)
+            if mine:
+                ratio = largest.wall / mine.wall
+                out.append(f"  {variant}: >= 20x faster than the seed at its largest finished size "
+                           f"({largest.size}): {'MET' if ratio >= 20 else 'MISSED'} ({ratio:.1f}x)")
+        imps = [r for r in runs if r.variant == "implicit" and r.status == "ok"]
+        for imp in imps:
+            mine = next((r for r in runs if r.variant == variant and r.size == imp.size
+                         and r.status == "ok"), None)
+            if mine:
+                faster = factorize_seconds(mine) < factorize_seconds(imp)
+                out.append(f"  {variant}: factorization faster than implicit ALS at {imp.size}: "
+                           f"{'MET' if faster else 'MISSED'}")
+    pds = [r for r in runs if r.variant == "pushdown" and r.status == "ok"]
+    if len(pds) >= 2:
+        lo, hi = min(pds, key=lambda r: rows_of(r.size)), max(pds, key=lambda r: rows_of(r.size))
+        growth = hi.rss_mb / lo.rss_mb
+        out.append(f"  pushdown: peak RSS does not grow with rows ({lo.size} {lo.rss_mb:.0f} MB -> "
+                   f"{hi.size} {hi.rss_mb:.0f} MB, x{growth:.2f}): "
+                   f"{'MET' if growth < 1.25 else 'MISSED'}")
+    return out
+
+
+def plot(runs: list[Run], path: Path) -> None:
+    """Wall time and peak RSS against rows, log-log, one line per variant."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for variant in dict.fromkeys(r.variant for r in runs):
+        mine = sorted((r for r in runs if r.variant == variant), key=lambda r: rows_of(r.size))
+        ok = [r for r in mine if r.status == "ok"]
+        if ok:
+            xs = [rows_of(r.size) for r in ok]
+            ax_t.plot(xs, [r.wall for r in ok], "o-", label=variant)
+            ax_m.plot(xs, [r.rss_mb / 1024 for r in ok], "o-", label=variant)
+        for r in mine:
+            if r.status.startswith("timeout"):
+                ax_t.plot([rows_of(r.size)], [float(r.status[8:-1])], "x", color="red")
+                ax_t.annotate(f"{variant} timeout", (rows_of(r.size), float(r.status[8:-1])),
+                              fontsize=7)
+    for ax, label in ((ax_t, "wall seconds"), (ax_m, "peak RSS (GiB)")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("rows (generated data)")
+        ax.set_ylabel(label)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    ax_t.axhline(60, color="grey", ls="--", lw=0.8)
+    ax_m.axhline(4, color="grey", ls="--", lw=0.8)
+    fig.suptitle(f"Training at scale — generated data — load {machine()['load']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def wait_for_quiet(max_minutes: float, threshold: float = 1.5) -> None:
+    """Other people's jobs share this machine: wait (up to ``max_minutes``) for the 1-minute
+    load to drop to ``threshold``; either way the load is recorded beside every figure."""
+    deadline = time.monotonic() + max_minutes * 60
+    while os.getloadavg()[0] > threshold and time.monotonic() < deadline:
+        print(f"load {os.getloadavg()[0]:.2f} > {threshold}; waiting", flush=True)
+        time.sleep(60)
+    print(f"starting at load {os.getloadavg()[0]:.2f}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="1M,10M,50M")
+    p.add_argument("--variants", default="memory,patched,seed,implicit")
+    p.add_argument("--data", type=Path, default=DATA, help="holds gen-SIZE/warehouse.duckdb")
+    p.add_argument("--timeout", type=float, default=900.0)
+    p.add_argument("--patched-root", default=str(DATA / "patched"))
+    p.add_argument("--duckdb-memory", default="1GB")
+    p.add_argument("--max-memory-gb", type=float, default=14.0,
+                   help="address-space cap per run (a larger need fails as MemoryError)")
+    p.add_argument("--patched-similarity", default="cosine",
+                   help="similarity for the patched variant (pushdown implies cosine)")
+    p.add_argument("--similarity", help=argparse.SUPPRESS)
+    p.add_argument("--pushdown-n-iter", type=int,
+                   help="power iterations for pushdown (default: the module's; 0 = 3 passes, "
+                        "to show memory at sizes where the full run does not fit the session)")
+    p.add_argument("--tag", default="")
+    p.add_argument("--max-wait-minutes", type=float, default=20.0,
+                   help="wait at most this long for the 1-minute load to fall to 1.5")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    p.add_argument("--db", help=argparse.SUPPRESS)
+    p.add_argument("--root", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        return worker(args)
+    wait_for_quiet(args.max_wait_minutes)
+    runs: list[Run] = []
+    gave_up: set[str] = set()
+    for size in args.sizes.split(","):
+        db = args.data / f"gen-{size}" / "warehouse.duckdb"
+        if not db.exists():
+            print(f"missing {db}; run generate_data.py --rows {size} --out {db.parent}")
+            return 2
+        for variant in args.variants.split(","):
+            if variant in gave_up:
+                # it timed out on a smaller size: a larger one cannot finish in time either
+                runs.append(Run(variant, size, "skipped"))
+                continue
+            root = args.patched_root if variant == "patched" else None
+            run = run_one(variant, size, db, args.timeout, root, args.duckdb_memory,
+                          args.max_memory_gb, args.patched_similarity, args.pushdown_n_iter)
+            print(f"{variant:<9} {size:>5} {run.status:<14} {run.wall:8.1f} s "
+                  f"{run.rss_mb:8.0f} MB  {run.steps}", flush=True)
+            runs.append(run)
+            if run.status.startswith("timeout"):
+                gave_up.add(variant)
+    print()
+    print(report(runs, args.tag))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

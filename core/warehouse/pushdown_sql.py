@@ -1,0 +1,411 @@
+"""SQL for training pushed down into the warehouse, for DuckDB and Snowflake alike.
+
+``core.training.pushdown`` runs a randomized SVD whose passes over the (artist, listener) table
+are joins and GROUP BYs executed where the table lives; only artist-side matrices (artists x
+l numbers) and a few aggregates come back. This module holds all of the SQL text, and every
+place where the two warehouses differ:
+
+* the hash behind the random test matrix (DuckDB ``hash`` is unsigned, Snowflake ``HASH`` is
+  signed; either way bit ``j`` of the two's complement is a fair coin, so only the spelling
+  differs, and fakesnow translates the Snowflake spelling to DuckDB's);
+* casting text or numeric stream counts (DuckDB ``TRY_CAST``; Snowflake's ``TRY_CAST`` refuses
+  numeric input, hence ``TRY_TO_DOUBLE(TO_VARCHAR(..))``);
+* temporary tables (``CREATE OR REPLACE TEMP TABLE`` in both, but created from a local frame
+  by registering it in DuckDB and by literal ``INSERT`` batches in Snowflake);
+* how results are fetched (DuckDB to NumPy directly; Snowpark ``session.sql(..).to_pandas()``).
+
+Matrices travel as *wide* tables (``artist, c0, c1, ...``) rather than arrays or a long
+``(artist, component, value)`` table: a long table would multiply the join by the number of
+components, and arrays are handled differently by each warehouse; l plain DOUBLE columns
+aggregate with the same ``SUM`` everywhere.
+
+Input rules match ``core.warehouse.sql`` (and the Snowpark reader): positive streams, present
+non-negative ids, duplicate (listener, artist) rows summed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.errors import ContractError
+from core.tables import USER_ARTIST_STREAMS
+from core.warehouse.sql import quote_identifier
+
+#: temporary tables, prefixed so they cannot clash with the contract's or result tables
+PAIRS, WEIGHTED, USER_SIDE, ARTIST_SIDE = "ALI_PD_PAIRS", "ALI_PD_W", "ALI_PD_Z", "ALI_PD_Q"
+#: rows per literal INSERT statement when uploading to Snowflake (~1-2 MB of SQL text)
+_INSERT_ROWS = 1_000
+
+
+class Dialect(ABC):
+    """The spellings that differ between warehouses."""
+
+    name: str
+
+    @abstractmethod
+    def streams(self, column: str) -> str:
+        """``column`` as DOUBLE, NULL when it is not a number."""
+
+    @abstractmethod
+    def bigint(self, column: str) -> str:
+        """An id column as BIGINT."""
+
+    @abstractmethod
+    def hash_bit(self, user: str, component: int) -> str:
+        """Bit ``component % 64`` of a 64-bit hash of ``user * 64 + component // 64``, 0 or 1.
+
+        One value is hashed, not ``hash(user, block)``: DuckDB combines the hashes of several
+        arguments with XOR, so every block would repeat block 0's signs (some flipped), and
+        Ω would have only 64 independent columns.
+        """
+
+    def sign(self, user: str, component: int) -> str:
+        """A random ±1 for (user, component): the entry of the test matrix Ω."""
+        return f"(2 * {self.hash_bit(user, component)} - 1)"
+
+
+class DuckDBDialect(Dialect):
+    name = "duckdb"
+
+    def streams(self, column: str) -> str:
+        return f"TRY_CAST({column} AS DOUBLE)"
+
+    def bigint(self, column: str) -> str:
+        return f"CAST({column} AS BIGINT)"
+
+    def hash_bit(self, user: str, component: int) -> str:
+        block, bit = divmod(component, 64)
+        return f"CAST((hash({user} * 64 + {block}) >> {bit}) & 1 AS DOUBLE)"
+
+
+class SnowflakeDialect(Dialect):
+    name = "snowflake"
+
+    def streams(self, column: str) -> str:
+        return f"TRY_TO_DOUBLE(TO_VARCHAR({column}))"
+
+    def bigint(self, column: str) -> str:
+        return f"CAST({column} AS BIGINT)"
+
+    def hash_bit(self, user: str, component: int) -> str:
+        block, bit = divmod(component, 64)
+        return f"CAST(BITAND(BITSHIFTRIGHT(HASH({user} * 64 + {block}), {bit}), 1) AS DOUBLE)"
+
+
+# --------------------------------------------------------------------------------------------
+# SQL text
+# --------------------------------------------------------------------------------------------
+
+
+def _columns(width: int) -> list[str]:
+    return [f"c{j}" for j in range(width)]
+
+
+def pairs_sql(d: Dialect, table: str, columns: dict[str, str]) -> str:
+    """Cleaned (artist, listener) pairs with their summed streams: the input rules."""
+    s = d.streams(columns["total_streams"])
+    u, a = columns["usernum"], columns["artistnum"]
+    return f"""
+        CREATE OR REPLACE TEMPORARY TABLE {PAIRS} AS
+        SELECT {d.bigint(a)} AS artist, {d.bigint(u)} AS usr, SUM({s}) AS streams
+        FROM {table}
+        WHERE {s} > 0 AND {u} IS NOT NULL AND {a} IS NOT NULL AND {u} >= 0 AND {a} >= 0
+        GROUP BY 1, 2
+    """
+
+
+def artist_stats_sql() -> str:
+    """Listeners and streams of every artist seen: artists x 3 numbers."""
+    return f"""
+        SELECT artist, COUNT(*) AS listeners, SUM(streams) AS streams
+        FROM {PAIRS} GROUP BY artist ORDER BY artist
+    """
+
+
+def totals_sql() -> str:
+    return f"SELECT COUNT(*) AS pairs, COUNT(DISTINCT usr) AS users FROM {PAIRS}"
+
+
+def weighted_sql(min_listeners: int) -> str:
+    """``log1p(streams)`` of the pairs of artists with at least ``min_listeners`` listeners."""
+    return f"""
+        CREATE OR REPLACE TEMPORARY TABLE {WEIGHTED} AS
+        SELECT artist, usr, LN(1 + streams) AS w
+        FROM {PAIRS}
+        WHERE artist IN (SELECT artist FROM {PAIRS} GROUP BY artist
+                         HAVING COUNT(*) >= {int(min_listeners)})
+    """
+
+
+def omega_sql(d: Dialect, width: int) -> str:
+    """The listener-side random test matrix Ω: ±1 from a hash of (listener, component)."""
+    signs = ", ".join(f"{d.sign('usr', j)} AS c{j}" for j in range(width))
+    return f"""
+        CREATE OR REPLACE TEMPORARY TABLE {USER_SIDE} AS
+        SELECT usr, {signs} FROM (SELECT DISTINCT usr FROM {WEIGHTED}) AS listeners
+    """
+
+
+def user_side_sql(width: int, parts: int = 1, part: int = 0) -> str:
+    """Z = Aᵀ·Q: the uploaded artist-side matrix pushed through the table, kept in the
+    warehouse (listeners x l numbers never leave it).
+
+    With ``parts`` > 1 only listeners with ``usr mod parts = part`` are aggregated; part 0
+    creates the table and the others append. The GROUP BY holds l sums per listener, so for
+    millions of listeners its state alone is gigabytes: in parts it fits a bounded memory
+    instead of spilling (DuckDB spilled 37 GB for 50M rows and 1M listeners in one part).
+    """
+    sums = ", ".join(f"SUM(w.w * q.{c}) AS {c}" for c in _columns(width))
+    where = f"WHERE MOD(w.usr, {int(parts)}) = {int(part)}" if parts > 1 else ""
+    head = (f"CREATE OR REPLACE TEMPORARY TABLE {USER_SIDE} AS" if part == 0
+            else f"INSERT INTO {USER_SIDE}")
+    return f"""
+        {head}
+        SELECT w.usr AS usr, {sums}
+        FROM {WEIGHTED} AS w JOIN {ARTIST_SIDE} AS q ON q.artist = w.artist
+        {where}
+        GROUP BY w.usr
+    """
+
+
+def artist_side_sql(width: int) -> str:
+    """Y = A·Z: artists x l numbers, the only matrix that is fetched."""
+    sums = ", ".join(f"SUM(w.w * z.{c}) AS {c}" for c in _columns(width))
+    return f"""
+        SELECT w.artist AS artist, {sums}
+        FROM {WEIGHTED} AS w JOIN {USER_SIDE} AS z ON z.usr = w.usr
+        GROUP BY w.artist ORDER BY w.artist
+    """
+
+
+def variance_sql() -> str:
+    """The two sums behind the total variance of A's columns (for explained variance)."""
+    return f"""
+        SELECT (SELECT SUM(w * w) FROM {WEIGHTED}) AS sum_sq,
+               (SELECT SUM(s * s) FROM (SELECT SUM(w) AS s FROM {WEIGHTED} GROUP BY usr) AS c)
+                   AS sum_col_sq
+    """
+
+
+def shared_listeners_sql() -> str:
+    """Listeners in common for each uploaded (artist, neighbour) pair (table ARTIST_SIDE with
+    columns artist, other): a self-join of the weighted pairs restricted to those pairs."""
+    return f"""
+        SELECT p.artist AS artist, p.other AS other, COUNT(*) AS shared
+        FROM {ARTIST_SIDE} AS p
+        JOIN {WEIGHTED} AS a ON a.artist = p.artist
+        JOIN {WEIGHTED} AS b ON b.artist = p.other AND b.usr = a.usr
+        GROUP BY p.artist, p.other
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Runners: one connection to a warehouse, counting what comes back
+# --------------------------------------------------------------------------------------------
+
+
+class Runner(ABC):
+    """Executes the SQL above on one warehouse connection and counts the bytes fetched."""
+
+    dialect: Dialect
+
+    def __init__(self) -> None:
+        self.bytes_fetched = 0
+        self.statements = 0
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns nothing worth fetching (DDL)."""
+
+    @abstractmethod
+    def _fetch(self, sql: str) -> pd.DataFrame: ...
+
+    def fetch(self, sql: str) -> dict[str, np.ndarray]:
+        """Columns of the result (lower-case names) as arrays; their bytes are counted."""
+        self.statements += 1
+        frame = self._fetch(sql)
+        out = {str(c).strip('"').lower(): frame[c].to_numpy() for c in frame.columns}
+        self.bytes_fetched += sum(v.nbytes for v in out.values())
+        return out
+
+    @abstractmethod
+    def upload(self, name: str, frame: pd.DataFrame) -> None:
+        """Create or replace temporary table ``name`` holding ``frame`` (numeric columns)."""
+
+    @abstractmethod
+    def source(self) -> tuple[str, dict[str, str]]:
+        """The listens table as SQL and the identifier of each contract column in it."""
+
+    def user_side_parts(self, users: int, width: int) -> int:
+        """How many listener partitions the Aᵀ·Q aggregation runs in (1: the warehouse
+        manages its own memory, as Snowflake does)."""
+        return 1
+
+    def drop(self, *names: str) -> None:
+        for name in names:
+            self.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+class DuckDBRunner(Runner):
+    """A DuckDB connection; temporary tables live in memory and spill to disk past the limit.
+
+    ``memory_limit`` (e.g. ``"1GB"``) bounds DuckDB's own memory: as the warehouse runs inside
+    this process, that is what keeps the process's peak memory independent of the row count.
+    """
+
+    dialect = DuckDBDialect()
+
+    def __init__(self, con: Any, memory_limit: str | None = None) -> None:
+        super().__init__()
+        self.con = con
+        con.execute("SET preserve_insertion_order = false")
+        if memory_limit:
+            con.execute(f"SET memory_limit = '{memory_limit}'")
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        self.memory_bytes = _parse_bytes(str(limit))
+
+    def user_side_parts(self, users: int, width: int) -> int:
+        """Enough parts that one part's aggregation state (~48 bytes per listener and
+        component, measured) stays under a quarter of DuckDB's memory limit."""
+        need = users * width * 48
+        return max(1, -(-need // max(self.memory_bytes // 4, 1)))
+
+    def execute(self, sql: str) -> None:
+        self.statements += 1
+        self.con.execute(sql)
+
+    def _fetch(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    def upload(self, name: str, frame: pd.DataFrame) -> None:
+        self.statements += 1
+        view = f"frame_{uuid.uuid4().hex}"
+        self.con.register(view, frame)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {name} AS SELECT * FROM {view}")
+        finally:
+            self.con.unregister(view)
+
+    def source(self) -> tuple[str, dict[str, str]]:
+        row = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE lower(table_name) = lower(?)",
+            [USER_ARTIST_STREAMS.name],
+        ).fetchone()
+        if row is None:
+            raise ContractError(f"table {USER_ARTIST_STREAMS.name} not found")
+        found = self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [row[0]]
+        ).fetchall()
+        return quote_identifier(row[0]), _column_map([c[0] for c in found], '"{}"')
+
+
+class SnowparkRunner(Runner):
+    """A Snowpark session: ``session.sql`` for every statement, ``to_pandas`` to fetch."""
+
+    dialect = SnowflakeDialect()
+
+    def __init__(self, session: Any) -> None:
+        super().__init__()
+        self.session = session
+
+    def execute(self, sql: str) -> None:
+        self.statements += 1
+        self.session.sql(sql).collect()
+
+    def _fetch(self, sql: str) -> pd.DataFrame:
+        return self.session.sql(sql).to_pandas()
+
+    def upload(self, name: str, frame: pd.DataFrame) -> None:
+        """Literal ``INSERT`` batches: numbers only (ids and floats printed exactly by
+        ``repr``), so nothing user-supplied is spliced into SQL; fakesnow cannot load frames
+        through a stage (see ``core.warehouse.snowflake``)."""
+        types = ", ".join(
+            f"{c} {'BIGINT' if pd.api.types.is_integer_dtype(frame[c]) else 'DOUBLE'}"
+            for c in frame.columns
+        )
+        self.execute(f"CREATE OR REPLACE TEMPORARY TABLE {name} ({types})")
+        values = frame.to_numpy(dtype=object)
+        for start in range(0, len(values), _INSERT_ROWS):
+            rows = ", ".join(
+                "(" + ", ".join(repr(_plain(v)) for v in row) + ")"
+                for row in values[start : start + _INSERT_ROWS]
+            )
+            self.execute(f"INSERT INTO {name} VALUES {rows}")
+
+    def source(self) -> tuple[str, dict[str, str]]:
+        from snowflake.snowpark.exceptions import SnowparkSQLException
+
+        name = USER_ARTIST_STREAMS.name
+        for spelling in dict.fromkeys([name.upper(), name, name.lower()]):
+            table = quote_identifier(spelling)
+            try:
+                columns = self.session.table(table).columns
+            except SnowparkSQLException:
+                continue
+            return table, _column_map(columns, None)
+        raise ContractError(f"table {name} not found")
+
+
+def _parse_bytes(text: str) -> int:
+    """DuckDB's ``memory_limit`` as shown (``'1.8 GiB'``, ``'2.0 GB'``) in bytes."""
+    number, _, unit = text.strip().partition(" ")
+    scale = {"": 1, "B": 1, "BYTES": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+             "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}.get(unit.strip().upper(), 1)
+    try:
+        return int(float(number) * scale)
+    except ValueError:
+        return 8 * 2**30
+
+
+def _plain(value: Any) -> int | float:
+    return int(value) if isinstance(value, np.integer | int) else float(value)
+
+
+def _column_map(names: list[str], quote: str | None) -> dict[str, str]:
+    """Contract column -> identifier as it must be written (case as stored, quoted)."""
+    found: dict[str, str] = {}
+    for raw in names:
+        bare = raw[1:-1].replace('""', '"') if raw.startswith('"') and raw.endswith('"') else raw
+        ident = raw if raw.startswith('"') else '"' + bare.replace('"', '""') + '"'
+        if quote is not None:
+            ident = quote.format(bare.replace('"', '""'))
+        found.setdefault(bare.lower(), ident)
+    missing = [c for c in ("usernum", "artistnum", "total_streams") if c not in found]
+    if missing:
+        raise ContractError(
+            f"table {USER_ARTIST_STREAMS.name} is missing column(s) {', '.join(missing)}"
+        )
+    return found
+
+
+@contextlib.contextmanager
+def open_runner(target: Any, memory_limit: str | None = None) -> Iterator[Runner]:
+    """A runner for a warehouse object, a DuckDB connection or a Snowpark session.
+
+    A ``DuckDBWarehouse`` is opened read-only (temporary tables are allowed there), so a
+    pushed-down training can run beside the dashboard reading the same file.
+    """
+    if isinstance(target, Runner):
+        yield target
+        return
+    from core.warehouse.duckdb import DuckDBWarehouse
+
+    if isinstance(target, DuckDBWarehouse):
+        with target._connect(read_only=True) as con:
+            yield DuckDBRunner(con, memory_limit)
+        return
+    if type(target).__module__.split(".")[0] in ("duckdb", "_duckdb"):
+        yield DuckDBRunner(target, memory_limit)
+        return
+    session = getattr(target, "session", target)
+    if type(session).__module__.startswith("snowflake.snowpark"):
+        yield SnowparkRunner(session)
+        return
+    raise TypeError(f"cannot push training down into a {type(target).__name__}")

@@ -1,0 +1,241 @@
+"""Training pushed down into the warehouse agrees with training in memory, on DuckDB and on a
+fakesnow server (Snowflake SQL, really parsed and executed); and the fast listen-matrix paths
+build exactly what the plain COO construction builds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+from sklearn.utils.extmath import randomized_svd
+
+from core.errors import InsightsError
+from core.tables import USER_ARTIST_STREAMS
+from core.training import TrainingParams
+from core.training.factorization import SVDFeatures
+from core.training.matrix import build_listen_matrix
+from core.training.neighbours import shared_listeners
+from core.training.pushdown import (
+    MEMORY_BYTES_PER_ROW,
+    PushdownSVD,
+    choose_mode,
+    pushdown_features,
+    shared_listeners_pushdown,
+    training_mode,
+)
+from core.training.weighting import LogWeighting
+from core.warehouse import pushdown_sql
+from core.warehouse.duckdb import DuckDBWarehouse
+from tests.conftest import start_fakesnow
+
+
+def top_k(features: np.ndarray, k: int = 10, every: int = 1) -> np.ndarray:
+    """The ``k`` nearest rows by cosine (itself excluded) of every ``every``-th row, by brute
+    force; written out so this test does not depend on the pipeline's similarity step."""
+    unit = normalize(features).astype(np.float32)
+    queries = np.arange(0, len(unit), every)
+    out = np.empty((len(queries), k), np.int64)
+    for start in range(0, len(queries), 1024):
+        rows = queries[start : start + 1024]
+        scores = unit[rows] @ unit.T
+        scores[np.arange(len(rows)), rows] = -np.inf
+        part = np.argpartition(-scores, k, axis=1)[:, :k]
+        order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
+        out[start : start + 1024] = np.take_along_axis(part, order, axis=1)
+    return out
+
+
+def top10(features: np.ndarray) -> np.ndarray:
+    """Top-10 lists of every third artist (2,318 of the demo's 6,953): enough to measure
+    agreement to about a percent, at a third of the cost."""
+    return top_k(features, 10, every=3)
+
+
+def agreement(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean share of each artist's top-10 neighbours that both lists hold."""
+    return float(np.mean([len(set(x) & set(y)) / a.shape[1] for x, y in zip(a, b, strict=True)]))
+
+
+@pytest.fixture(scope="module")
+def demo_in_memory(demo_warehouse_path: Path) -> dict[str, Any]:
+    listens = build_listen_matrix(DuckDBWarehouse(demo_warehouse_path).iter_listens())
+    listens = listens.keep_artists(listens.listeners >= 2)
+    return {"listens": listens, "weighted": LogWeighting().fit_transform(listens.streams)}
+
+
+@pytest.fixture(scope="module")
+def demo_pushdown(demo_warehouse_path: Path) -> tuple[Any, ...]:
+    return pushdown_features(DuckDBWarehouse(demo_warehouse_path), TrainingParams())
+
+
+def test_pushdown_matches_in_memory_on_the_demo(demo_in_memory: dict[str, Any],
+                                                 demo_pushdown: tuple[Any, ...]) -> None:
+    ids, features, sigma, ratio, counts = demo_pushdown
+    listens, weighted = demo_in_memory["listens"], demo_in_memory["weighted"]
+    # same input rules and listener minimum: same artists, listeners and streams
+    np.testing.assert_array_equal(ids, listens.artist_ids)
+    np.testing.assert_array_equal(counts["listeners"], listens.listeners)
+    np.testing.assert_allclose(counts["streams"], np.asarray(listens.streams.sum(axis=1)).ravel())
+    assert counts["users"] == len(listens.user_ids) and counts["pairs"] == 92_834
+    # the in-memory randomized SVD at the same oversampling and iterations
+    U, S, _ = randomized_svd(weighted, 64, n_oversamples=64, n_iter=5, random_state=0)
+    np.testing.assert_allclose(sigma, S, rtol=0.02)
+    assert agreement(top10(features), top10(U * S)) >= 0.90
+    # the pipeline's own factorization (10 oversamples, 7 iterations)
+    svd = SVDFeatures(64, random_state=0)
+    pipeline = top10(svd.fit_transform(weighted))
+    np.testing.assert_allclose(sigma, svd.singular_values_, rtol=0.02)
+    np.testing.assert_allclose(ratio.sum(), svd.explained_variance_ratio_.sum(), rtol=0.01)
+    # it agrees with itself under another random state only so far; pushdown must do as well
+    itself = agreement(pipeline, top10(SVDFeatures(64, random_state=1).fit_transform(weighted)))
+    assert agreement(top10(features), pipeline) >= itself - 0.02
+    # only artist-side numbers came back: passes x artists x components x 8 bytes, plus stats
+    width = counts["components_sampled"]
+    assert counts["bytes_fetched"] < (counts["passes"] + 1) * (len(ids) * (width + 1) * 8) + 10**6
+
+
+def test_shared_listeners_counted_in_the_warehouse(demo_warehouse_path: Path,
+                                                    demo_in_memory: dict[str, Any],
+                                                    demo_pushdown: tuple[Any, ...]) -> None:
+    ids, features = demo_pushdown[0], demo_pushdown[1]
+    neighbours = top_k(features[:400], 5).astype(np.int32)
+    want = shared_listeners(demo_in_memory["listens"].streams[:400], neighbours)
+    got = shared_listeners_pushdown(DuckDBWarehouse(demo_warehouse_path), ids[:400], neighbours)
+    np.testing.assert_array_equal(got, want)
+    assert want.sum() > 0
+
+
+# A small table with every input rule exercised: NULL / text / negative streams, a missing
+# id, a duplicated pair, and artists below the listener minimum.
+def small_listens() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for user in range(40):
+        group = user % 2
+        for artist in rng.choice(12, 6, replace=False):
+            a = int(artist + 12 * group)
+            rows.append((f"A{a}", a, f"u{user}", user, str(int(rng.integers(1, 60)))))
+    rows += [("A0", 0, "u0", 0, "7"),  # duplicate of a pair that may exist: summed
+             ("A1", 1, "x", None, "5"), ("A2", 2, "u1", 1, "-3"), ("A3", 3, "u2", 2, None),
+             ("A3", 3, "u2", 2, "n/a"), ("Solo", 99, "u3", 3, "4")]  # 99: one listener only
+    return pd.DataFrame(rows, columns=list(USER_ARTIST_STREAMS.columns))
+
+
+def duckdb_with(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.register("frame", frame)
+    con.execute(f'CREATE TABLE "{USER_ARTIST_STREAMS.name}" AS SELECT * FROM frame')
+    con.unregister("frame")
+    return con
+
+
+@pytest.fixture(scope="module")
+def fakesnow_session() -> Iterator[Any]:
+    from snowflake.snowpark import Session
+    from snowflake.snowpark.exceptions import SnowparkSessionException
+
+    with start_fakesnow() as kwargs:
+        isolated = {**kwargs["session_parameters"], "FAKESNOW_DB_PATH": ":isolated:"}
+        session = Session.builder.configs(
+            {**kwargs, "database": "PUSHDOWN", "schema": "PUBLIC", "session_parameters": isolated}
+        ).create()
+        yield session
+        with contextlib.suppress(SnowparkSessionException):  # fakesnow: no CANCEL_ALL_QUERIES
+            session.close()
+
+
+def test_same_sql_runs_on_duckdb_and_fakesnow(fakesnow_session: Any) -> None:
+    frame = small_listens()
+    cursor = fakesnow_session.connection.cursor()
+    # Snowflake-style table: upper-case unquoted ids, a quoted lower-case column, text streams
+    cursor.execute(f'CREATE TABLE {USER_ARTIST_STREAMS.name} ("artistname" VARCHAR, '
+                   'ARTISTNUM NUMBER(38,0), "userid" VARCHAR, USERNUM NUMBER(38,0), '
+                   'TOTAL_STREAMS VARCHAR)')
+    cursor.executemany(f"INSERT INTO {USER_ARTIST_STREAMS.name} VALUES (?, ?, ?, ?, ?)",
+                       [tuple(None if pd.isna(v) else v for v in row)
+                        for row in frame.itertuples(index=False)])
+    cursor.close()
+    snow = PushdownSVD(n_components=4).fit(fakesnow_session)
+    duck = PushdownSVD(n_components=4).fit(duckdb_with(frame))
+    np.testing.assert_array_equal(snow.artist_ids_, duck.artist_ids_)
+    assert 99 not in snow.artist_ids_ and list(snow.excluded_["artistnum"]) == [99]
+    np.testing.assert_allclose(snow.singular_values_, duck.singular_values_, rtol=1e-9)
+    np.testing.assert_allclose(np.abs(snow.features_), np.abs(duck.features_), rtol=1e-4, atol=1e-4)
+    assert snow.counts_["bytes_fetched"] > 0 and snow.counts_["pairs"] == duck.counts_["pairs"]
+    # the temporary tables are gone afterwards
+    left = fakesnow_session.sql("SHOW TABLES").collect()
+    assert not [r for r in left if str(r["name"]).upper().startswith("ALI_PD")]
+
+
+def test_input_rules_match_the_in_memory_reader(tmp_path: Path) -> None:
+    frame = small_listens()
+    warehouse = DuckDBWarehouse(tmp_path / "small.duckdb")
+    warehouse.write_table(USER_ARTIST_STREAMS.name, frame)
+    listens = build_listen_matrix(warehouse.iter_listens())
+    kept = listens.keep_artists(listens.listeners >= 2)
+    svd = PushdownSVD(n_components=4).fit(warehouse)
+    np.testing.assert_array_equal(svd.artist_ids_, kept.artist_ids)
+    np.testing.assert_array_equal(svd.listeners_, kept.listeners)
+    np.testing.assert_allclose(svd.streams_, np.asarray(kept.streams.sum(axis=1)).ravel())
+    exact = np.linalg.svd(LogWeighting().fit_transform(kept.streams).toarray(), compute_uv=False)
+    np.testing.assert_allclose(svd.singular_values_, exact[:4], rtol=1e-6)
+    with pytest.raises(InsightsError, match="at least 50 listeners"):
+        PushdownSVD(min_listeners=50).fit(warehouse)
+
+
+def test_listen_matrix_fast_paths_build_the_plain_coo_matrix() -> None:
+    rng = np.random.default_rng(1)
+    n = 5_000
+    frame = pd.DataFrame({"usernum": rng.integers(0, 300, n), "artistnum": rng.integers(0, 80, n),
+                          "streams": rng.integers(1, 100, n).astype(float)})
+    ordered = frame.groupby(["artistnum", "usernum"], as_index=False)["streams"].sum()
+    sparse_ids = frame.assign(usernum=frame["usernum"] * 10**12 + 7)  # a presence table won't do
+
+    def plain(batches: list[pd.DataFrame]) -> tuple[np.ndarray, ...]:
+        whole = pd.concat(batches)
+        users, cols = np.unique(whole["usernum"], return_inverse=True)
+        artists, rows = np.unique(whole["artistnum"], return_inverse=True)
+        m = sp.coo_matrix((whole["streams"], (rows, cols)), shape=(len(artists), len(users))).tocsr()
+        m.sum_duplicates()
+        return artists, users, m.indptr, m.indices, m.data
+
+    for batches in ([ordered[i : i + 700] for i in range(0, len(ordered), 700)],  # CSR order
+                    [frame[i : i + 999] for i in range(0, n, 999)],  # any order, duplicates
+                    [sparse_ids]):
+        got = build_listen_matrix(batches)
+        want = plain(batches)
+        for a, b in zip((got.artist_ids, got.user_ids, got.streams.indptr, got.streams.indices,
+                         got.streams.data), want, strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert got.streams.indices.dtype == np.int32 and got.streams.data.dtype == np.float64
+
+
+def test_mode_choice_by_rows_and_memory(tmp_path: Path) -> None:
+    gib = 2**30
+    assert choose_mode(10_000_000, available=16 * gib) == "memory"
+    assert choose_mode(int(8 * gib / MEMORY_BYTES_PER_ROW), available=16 * gib) == "pushdown"
+    warehouse = DuckDBWarehouse(tmp_path / "small.duckdb")
+    warehouse.write_table(USER_ARTIST_STREAMS.name, small_listens())
+    assert training_mode(warehouse, "auto", available=16 * gib) == "memory"
+    assert training_mode(warehouse, "auto", available=1) == "pushdown"
+    assert training_mode(warehouse, "pushdown") == "pushdown"
+    with pytest.raises(InsightsError, match="auto, memory, pushdown"):
+        training_mode(warehouse, "gpu")
+    assert training_mode(DuckDBWarehouse(tmp_path / "empty.duckdb"), "auto") == "memory"
+
+
+def test_dialects_differ_only_in_spelling() -> None:
+    duck, snow = pushdown_sql.DuckDBDialect(), pushdown_sql.SnowflakeDialect()
+    assert "hash(usr * 64 + 1) >> 3" in duck.hash_bit("usr", 67)
+    assert "HASH(usr * 64 + 1)" in snow.hash_bit("usr", 67)
+    assert duck.streams("s") != snow.streams("s")
+    assert pushdown_sql.user_side_sql(3) .count("SUM(") == 3
