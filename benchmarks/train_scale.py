@@ -7,9 +7,9 @@ and reported as such.
 
 Variants (all on the same generated DuckDB files, see ``generate_data.py``):
 
-* ``memory``   - ``core.training.train`` + ``ModelStore.save``: warehouse -> saved model;
-* ``patched``  - the same, with the training code of another tree (``--patched-root``), used
-  to measure proposed patches before they are applied;
+* ``memory``   - ``core.training.train`` (``mode="memory"``, the default hybrid similarity) +
+  ``ModelStore.save``: warehouse -> saved model;
+* ``cosine``   - the same with ``--similarity cosine`` (the faster, lower-quality option);
 * ``seed``     - the seed design: whole table to pandas, log, TruncatedSVD(1000), Normalizer,
   BayesianGaussianMixture(10);
 * ``implicit`` - the factorization step with ``implicit`` ALS (64 factors, 15 iterations,
@@ -20,7 +20,7 @@ Variants (all on the same generated DuckDB files, see ``generate_data.py``):
 Usage::
 
     .venv/bin/python benchmarks/train_scale.py --sizes 100k,1M,10M,50M \\
-        --variants memory,patched,seed,implicit --timeout 900
+        --variants memory,cosine,seed,implicit --timeout 900
     .venv/bin/python benchmarks/train_scale.py --sizes 50M,200M --variants pushdown --tag pushdown
 
 Prints one table, writes ``benchmarks/results/train_scale[-TAG].csv`` and ``.png``.
@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import itertools
 import json
 import os
 import platform
@@ -59,24 +60,21 @@ def _timed(steps: dict[str, float], name: str, start: float) -> float:
     return now
 
 
-def work_memory(db: str, similarity: str | None = None) -> dict[str, Any]:
+def work_memory(db: str, similarity: str = "hybrid") -> dict[str, Any]:
     """Warehouse to saved model through the product's own ``train`` and ``ModelStore``."""
     from core.model import ModelStore
     from core.training import TrainingParams, train
     from core.warehouse.duckdb import DuckDBWarehouse
 
-    fields = TrainingParams.__dataclass_fields__
-    options = {"mode": "memory"} if "mode" in fields else {}
-    if similarity and "similarity" in fields:
-        options["similarity"] = similarity
-    model = train(DuckDBWarehouse(db), TrainingParams(**options))
+    model = train(DuckDBWarehouse(db), TrainingParams(mode="memory", similarity=similarity))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         ModelStore(tmp).save(model)
     steps = dict(model.manifest["timings_seconds"])
     steps["save"] = round(time.perf_counter() - start, 3)
     return {"steps": steps, "artists": int(model.manifest["counts"]["artists"]),
-            "pairs": int(model.manifest["counts"]["pairs"])}
+            "pairs": int(model.manifest["counts"]["pairs"]),
+            "similarity": model.manifest["params"]["similarity"]}
 
 
 def work_seed(db: str) -> dict[str, Any]:
@@ -155,10 +153,7 @@ def work_pushdown(db: str, memory_limit: str, n_iter: int | None) -> dict[str, A
 
 
 def worker(args: argparse.Namespace) -> int:
-    if args.root:
-        sys.path.insert(0, args.root)
-    else:
-        sys.path.insert(0, str(PROJECT_ROOT))
+    sys.path.insert(0, str(PROJECT_ROOT))
     import resource
 
     # A runaway variant must fail here, not wake the kernel's OOM killer on a shared machine.
@@ -167,8 +162,10 @@ def worker(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     if args.worker == "pushdown":
         out = work_pushdown(args.db, args.duckdb_memory, args.pushdown_n_iter)
-    elif args.worker in ("memory", "patched"):
-        out = work_memory(args.db, args.similarity)
+    elif args.worker == "memory":
+        out = work_memory(args.db)
+    elif args.worker == "cosine":
+        out = work_memory(args.db, "cosine")
     else:
         out = {"seed": work_seed, "implicit": work_implicit}[args.worker](args.db)
     out["wall"] = round(time.perf_counter() - start, 3)
@@ -193,24 +190,19 @@ class Run:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def run_one(variant: str, size: str, db: Path, timeout: float, root: str | None,
-            duckdb_memory: str, max_memory_gb: float, similarity: str | None,
-            pushdown_n_iter: int | None = None) -> Run:
+def run_one(variant: str, size: str, db: Path, timeout: float, duckdb_memory: str,
+            max_memory_gb: float, pushdown_n_iter: int | None = None) -> Run:
     import psutil
 
-    cmd = [sys.executable, __file__, "--worker", "patched" if variant == "patched" else variant,
+    cmd = [sys.executable, __file__, "--worker", variant,
            "--db", str(db), "--duckdb-memory", duckdb_memory, "--max-memory-gb", str(max_memory_gb)]
     if pushdown_n_iter is not None:
         cmd += ["--pushdown-n-iter", str(pushdown_n_iter)]
-    if similarity and variant == "patched":
-        cmd += ["--similarity", similarity]
-    if root:
-        cmd += ["--root", root]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     load = round(os.getloadavg()[0], 2)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env, cwd=root or str(PROJECT_ROOT))
+                            env=env, cwd=str(PROJECT_ROOT))
     peak, handle = 0, psutil.Process(proc.pid)
     while proc.poll() is None:
         with contextlib.suppress(psutil.Error):
@@ -266,15 +258,16 @@ def report(runs: list[Run], tag: str) -> str:
     lines += [header, "-" * len(header)]
     for r in runs:
         steps = ", ".join(f"{k} {v:.1f}" for k, v in r.steps.items())
-        extra = "".join(f", {k} {v:,}" for k, v in r.extra.items()
-                        if k in ("bytes_fetched", "passes", "user_side_parts"))
+        extra = "".join(f", {k} {v:,}" if isinstance(v, int) else f", {k} {v}"
+                        for k, v in r.extra.items()
+                        if k in ("bytes_fetched", "passes", "user_side_parts", "similarity"))
         lines.append(f"{r.variant:<9} {r.size:>6} {r.status[:14]:<14} {r.wall:>8.1f} "
                      f"{r.rss_mb:>11.0f} {r.extra.get('load', float('nan')):>5.2f}  {steps}{extra}"
                      + (f"  [{r.status}]" if len(r.status) > 14 else ""))
     lines += ["", "ratios (same data, same run):"]
     by = {(r.variant, r.size): r for r in runs}
     sizes = list(dict.fromkeys(r.size for r in runs))
-    for ours in ("memory", "patched"):
+    for ours in ("memory", "cosine"):
         for size in sizes:
             mine = by.get((ours, size))
             if not mine or mine.status != "ok":
@@ -290,10 +283,7 @@ def report(runs: list[Run], tag: str) -> str:
                 lines.append(f"  {ours} vs implicit {size:>5}: factorization step implicit / ours"
                              f" = {factorize_seconds(imp) / factorize_seconds(mine):6.2f}x "
                              f"({factorize_seconds(imp):.1f} s vs {factorize_seconds(mine):.1f} s)")
-            base = by.get(("memory", size))
-            if ours == "patched" and base and base.status == "ok":
-                lines.append(f"  patched vs memory {size:>5}: speed-up {base.wall / mine.wall:5.2f}x, "
-                             f"RSS {mine.rss_mb:.0f} vs {base.rss_mb:.0f} MB")
+    lines += ["", "scaling (per million rows, between consecutive sizes):", *scaling(runs)]
     lines += ["", "targets:", *check_targets(runs)]
     text = "\n".join(lines)
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -311,9 +301,24 @@ def report(runs: list[Run], tag: str) -> str:
     return text
 
 
+def scaling(runs: list[Run]) -> list[str]:
+    """Marginal seconds and MB per million rows from one size to the next: near-constant
+    figures mean linear scaling; a jump says where the curve bends."""
+    out = []
+    for variant in dict.fromkeys(r.variant for r in runs):
+        ok = sorted((r for r in runs if r.variant == variant and r.status == "ok"),
+                    key=lambda r: rows_of(r.size))
+        for lo, hi in itertools.pairwise(ok):
+            millions = (rows_of(hi.size) - rows_of(lo.size)) / 1e6
+            out.append(f"  {variant:<9} {lo.size:>5} -> {hi.size:>5}: "
+                       f"{(hi.wall - lo.wall) / millions:6.2f} s and "
+                       f"{(hi.rss_mb - lo.rss_mb) / millions:6.1f} MB per extra million rows")
+    return out
+
+
 def check_targets(runs: list[Run]) -> list[str]:
     out = []
-    for variant in ("memory", "patched"):
+    for variant in ("memory", "cosine"):
         big = next((r for r in runs if r.variant == variant and r.size == "50M"), None)
         if big is not None:
             ok_t = big.status == "ok" and big.wall <= TARGETS["seconds_50M"]
@@ -396,16 +401,12 @@ def wait_for_quiet(max_minutes: float, threshold: float = 1.5) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sizes", default="1M,10M,50M")
-    p.add_argument("--variants", default="memory,patched,seed,implicit")
+    p.add_argument("--variants", default="memory,cosine,seed,implicit")
     p.add_argument("--data", type=Path, default=DATA, help="holds gen-SIZE/warehouse.duckdb")
     p.add_argument("--timeout", type=float, default=900.0)
-    p.add_argument("--patched-root", default=str(DATA / "patched"))
     p.add_argument("--duckdb-memory", default="1GB")
     p.add_argument("--max-memory-gb", type=float, default=14.0,
                    help="address-space cap per run (a larger need fails as MemoryError)")
-    p.add_argument("--patched-similarity", default="cosine",
-                   help="similarity for the patched variant (pushdown implies cosine)")
-    p.add_argument("--similarity", help=argparse.SUPPRESS)
     p.add_argument("--pushdown-n-iter", type=int,
                    help="power iterations for pushdown (default: the module's; 0 = 3 passes, "
                         "to show memory at sizes where the full run does not fit the session)")
@@ -414,7 +415,6 @@ def main(argv: list[str] | None = None) -> int:
                    help="wait at most this long for the 1-minute load to fall to 1.5")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)
-    p.add_argument("--root", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         return worker(args)
@@ -431,9 +431,8 @@ def main(argv: list[str] | None = None) -> int:
                 # it timed out on a smaller size: a larger one cannot finish in time either
                 runs.append(Run(variant, size, "skipped"))
                 continue
-            root = args.patched_root if variant == "patched" else None
-            run = run_one(variant, size, db, args.timeout, root, args.duckdb_memory,
-                          args.max_memory_gb, args.patched_similarity, args.pushdown_n_iter)
+            run = run_one(variant, size, db, args.timeout, args.duckdb_memory,
+                          args.max_memory_gb, args.pushdown_n_iter)
             print(f"{variant:<9} {size:>5} {run.status:<14} {run.wall:8.1f} s "
                   f"{run.rss_mb:8.0f} MB  {run.steps}", flush=True)
             runs.append(run)

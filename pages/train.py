@@ -18,7 +18,7 @@ from core.config import Settings
 from core.errors import InsightsError
 from core.locking import BusyError
 from core.model import Model
-from core.training import TrainingParams, train_and_save
+from core.training import TrainingParams, train_and_save, training_plan
 from core.training.pipeline import STEPS
 from core.upload import TargetStatus, neo4j_export_zip, publish, targets
 from pages import common
@@ -43,7 +43,9 @@ def model_status(model: Model | None) -> None:
     st.markdown(
         f"Version `{model.version}`, trained **{str(manifest.get('created_at', '?')).replace('T', ' ')}** "
         f"from **{common.md(manifest.get('warehouse', 'an unknown warehouse'))}** "
-        f"(package {manifest.get('package_version', '?')})."
+        f"(package {manifest.get('package_version', '?')}), "
+        f"{'in the warehouse (pushdown)' if manifest.get('mode') == 'pushdown' else 'in memory'}; "
+        f"similarity: {common.md(manifest.get('steps', {}).get('similarity', '?'))}."
     )
     cols = st.columns(5)
     cols[0].metric("Artists modelled", f"{counts.get('artists', len(model.artists)):,}")
@@ -90,11 +92,24 @@ def training_form(config: Settings, model: Model | None) -> None:
     minimum = c3.number_input("Minimum listeners", 1, 100_000, defaults.min_listeners,
                               key="train_min_listeners",
                               help="Artists with fewer listeners are left out (too little evidence)")
+    plan = training_plan(config)
+    where = {
+        "auto": f"Automatic ({'in memory' if plan.auto == 'memory' else 'in the warehouse'})",
+        "memory": "In memory",
+        "pushdown": "In the warehouse (pushdown)",
+    }
+    mode = st.radio("Where to train", list(where), format_func=where.__getitem__, horizontal=True,
+                    key="train_mode",
+                    help="In memory is faster; in the warehouse, the passes over the listens run "
+                         "as SQL there and only artist-side numbers come back, so any table size "
+                         "fits (similarity is then the cosine of listener features)")
+    st.caption(plan.explain()[0].upper() + plan.explain()[1:] + ".")
     if not st.button("Train model", type="primary", icon=":material/play_arrow:", key="train_button"):
         _show_last_result()
         return
     params = TrainingParams.from_settings(
         config, num_features=int(features), num_clusters=int(clusters), min_listeners=int(minimum),
+        mode=mode,
     )
     log: list[tuple[str, float]] = []
     bar = st.progress(0.0, text="Starting…")

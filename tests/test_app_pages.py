@@ -423,6 +423,22 @@ def test_train_button_trains_with_progress_and_the_pages_use_the_new_model(
     assert len(frame(at, "cluster_summary")) == 3
 
 
+def test_train_page_offers_where_to_train_and_trains_in_the_warehouse(
+        untrained_env: dict[str, str]) -> None:
+    at = run_app("pages/train.py")
+    radio = at.radio(key="train_mode")
+    assert radio.value == "auto" and "Automatic (in memory)" in radio.options[0]
+    assert any("listen rows need about" in c.value and "automatic trains in memory" in c.value
+               for c in at.caption)
+    at.number_input(key="train_features").set_value(5)
+    radio.set_value("pushdown")
+    at.button(key="train_button").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    manifest = ModelStore(untrained_env["MODEL_DIR"]).load().manifest
+    assert manifest["mode"] == "pushdown" and manifest["params"]["num_features"] == 5
+    assert "in the warehouse (pushdown)" in texts(at.markdown)
+
+
 def test_train_while_another_training_runs_says_please_wait(untrained_env: dict[str, str]) -> None:
     at = run_app("pages/train.py")
     with exclusive(Path(untrained_env["MODEL_DIR"]) / ".train.lock", "training"):

@@ -24,14 +24,7 @@ from core.training import TrainingParams
 from core.training.factorization import SVDFeatures
 from core.training.matrix import build_listen_matrix
 from core.training.neighbours import shared_listeners
-from core.training.pushdown import (
-    MEMORY_BYTES_PER_ROW,
-    PushdownSVD,
-    choose_mode,
-    pushdown_features,
-    shared_listeners_pushdown,
-    training_mode,
-)
+from core.training.pushdown import PushdownSVD, pushdown_features, shared_listeners_pushdown
 from core.training.weighting import LogWeighting
 from core.warehouse import pushdown_sql
 from core.warehouse.duckdb import DuckDBWarehouse
@@ -217,20 +210,6 @@ def test_listen_matrix_fast_paths_build_the_plain_coo_matrix() -> None:
                          got.streams.data), want, strict=True):
             np.testing.assert_array_equal(a, b)
         assert got.streams.indices.dtype == np.int32 and got.streams.data.dtype == np.float64
-
-
-def test_mode_choice_by_rows_and_memory(tmp_path: Path) -> None:
-    gib = 2**30
-    assert choose_mode(10_000_000, available=16 * gib) == "memory"
-    assert choose_mode(int(8 * gib / MEMORY_BYTES_PER_ROW), available=16 * gib) == "pushdown"
-    warehouse = DuckDBWarehouse(tmp_path / "small.duckdb")
-    warehouse.write_table(USER_ARTIST_STREAMS.name, small_listens())
-    assert training_mode(warehouse, "auto", available=16 * gib) == "memory"
-    assert training_mode(warehouse, "auto", available=1) == "pushdown"
-    assert training_mode(warehouse, "pushdown") == "pushdown"
-    with pytest.raises(InsightsError, match="auto, memory, pushdown"):
-        training_mode(warehouse, "gpu")
-    assert training_mode(DuckDBWarehouse(tmp_path / "empty.duckdb"), "auto") == "memory"
 
 
 def test_dialects_differ_only_in_spelling() -> None:

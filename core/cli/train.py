@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--similarity", choices=SIMILARITIES,
                    help="similar-artist method: hybrid (default, chosen by benchmarks/quality.py) "
                         "or cosine of listener features")
+    p.add_argument("--mode", choices=["auto", "memory", "pushdown"],
+                   help="train in this process (memory), inside the warehouse (pushdown: memory "
+                        "independent of table size), or choose by row count (auto, default)")
     p.add_argument("--seed", type=int, help="random state (RANDOM_STATE)")
     p.add_argument("--if-missing", action="store_true", help="do nothing when a model exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -53,6 +56,9 @@ def format_report(manifest: dict) -> str:
     lines.append(
         f"features {manifest['num_features']}, explained variance {manifest['explained_variance']:.1%}"
     )
+    steps = manifest.get("steps", {})
+    where = "in the warehouse (pushdown)" if manifest.get("mode") == "pushdown" else "in memory"
+    lines.append(f"trained {where}; similarity: {steps.get('similarity', '?')}")
     lines.append("seconds per step: " + ", ".join(f"{k} {v:.2f}" for k, v in t.items())
                  + f" (total {sum(t.values()):.2f})")
     return "\n".join(lines)
@@ -71,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             settings, num_features=args.features, num_clusters=args.clusters,
             min_listeners=args.min_listeners, top_k=args.top_k, clustering=args.clustering,
             similarity=args.similarity,
-            random_state=args.seed,
+            random_state=args.seed, mode=args.mode,
         )
         bar = None if args.quiet else ProgressBar()
         try:

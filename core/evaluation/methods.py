@@ -29,7 +29,6 @@ from core.training.similarity import (  # noqa: F401 - re-exported for the harne
     _binary,
     _log1p,
     bm25_weight,
-    pair_cosine,
     row_max_scale,
     rp3beta_matrix,
     top_k_indices,

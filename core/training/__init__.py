@@ -6,10 +6,17 @@ from core.config import Settings
 from core.locking import exclusive
 from core.model import Model, ModelStore
 from core.progress import ProgressCallback
+from core.training.mode import ModePlan, plan_mode
 from core.training.pipeline import TrainingParams, train
 from core.warehouse import open_warehouse
 
-__all__ = ["TrainingParams", "train", "train_and_save"]
+__all__ = ["ModePlan", "TrainingParams", "train", "train_and_save", "training_plan"]
+
+
+def training_plan(settings: Settings) -> ModePlan:
+    """What automatic mode would choose for the configured warehouse, and why."""
+    with open_warehouse(settings) as warehouse:
+        return plan_mode(warehouse)
 
 
 def train_and_save(

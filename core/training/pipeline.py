@@ -27,7 +27,9 @@ from core.progress import ProgressCallback, StepProgress
 from core.training.clustering import KMeansClusters, SeedMixtureClusters
 from core.training.factorization import SVDFeatures
 from core.training.matrix import ListenMatrix, build_listen_matrix
+from core.training.mode import training_mode
 from core.training.neighbours import shared_listeners
+from core.training.pushdown import PushdownSVD, shared_listeners_pushdown
 from core.training.similarity import FeatureCosine, HybridNeighbours, SimilarityMethod
 from core.training.weighting import LogWeighting
 from core.warehouse.base import Warehouse
@@ -52,6 +54,10 @@ class TrainingParams:
     bm25_weight: float = 0.3
     random_state: int = 0
     batch_rows: int = 1_000_000
+    #: "memory" reads the listens into this process; "pushdown" runs the passes over them in
+    #: the warehouse (memory independent of rows; cosine similarity, as the hybrid needs the
+    #: listen matrix); "auto" picks by row count and available memory
+    mode: str = "auto"
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> TrainingParams:
@@ -72,6 +78,8 @@ class TrainingParams:
             raise InsightsError(f"clustering must be one of {', '.join(CLUSTERINGS)}")
         if self.similarity not in SIMILARITIES:
             raise InsightsError(f"similarity must be one of {', '.join(SIMILARITIES)}")
+        if self.mode not in ("auto", "memory", "pushdown"):
+            raise InsightsError("training mode must be auto, memory or pushdown")
 
     def similarity_method(self) -> SimilarityMethod:
         """The configured similarity, unfitted."""
@@ -113,6 +121,8 @@ def train(
     report = StepProgress(progress, STEPS)
     timer = _Timer()
     counts: dict[str, int] = {}
+    if training_mode(warehouse, params.mode) == "pushdown":
+        return _train_pushdown(warehouse, params, report, timer, counts)
 
     with timer.step("read"):
         report("read", 0.0, "checking source tables")
@@ -163,9 +173,19 @@ def train(
         labels = clustering.fit(features).labels_
     report("cluster", 1.0)
 
+    markets, dropped_market_rows = _markets(country, listens.artist_ids)
+    has_markets = np.zeros(len(listens.artist_ids), bool)
+    has_markets[markets["row"].unique()] = True
     with timer.step("neighbours"):
         report("neighbours", 0.0, f"similarity: {params.similarity}")
-        method = params.similarity_method().fit(listens.streams, features=features)
+        method = params.similarity_method()
+        if isinstance(method, HybridNeighbours):
+            # keep only what the model stores: each artist's top-k and its market peers
+            method.fit(listens.streams, features=features, keep_top=params.top_k,
+                       keep_columns=np.flatnonzero(has_markets),
+                       keep_columns_top=params.market_peers)
+        else:
+            method.fit(listens.streams, features=features)
         report("neighbours", 0.5, "ranking similar artists")
         neighbour_idx, neighbour_sim = method.similar(params.top_k)
         shared = shared_listeners(listens.streams, neighbour_idx)
@@ -175,9 +195,6 @@ def train(
         artists = _artist_frame(listens, np.ones(len(listens.artist_ids), bool), names)
         artists = _attach_genres(artists, genres)
         artists["cluster"] = labels
-        markets, dropped_market_rows = _markets(country, listens.artist_ids)
-        has_markets = np.zeros(len(artists), bool)
-        has_markets[markets["row"].unique()] = True
         peer_idx, peer_sim, lonely = _market_peers(method, features, has_markets, params.market_peers)
     report("markets", 1.0)
     counts.update(
@@ -198,6 +215,7 @@ def train(
         "timings_seconds": timer.seconds,
         "explained_variance": float(svd.explained_variance_ratio_.sum()),
         "num_features": int(svd.n_components_),
+        "mode": "memory",
         "steps": {
             "weighting": "log1p(streams)",
             "factorization": f"TruncatedSVD({svd.n_components_}, randomized)",
@@ -222,11 +240,16 @@ def train(
 
 
 def _artist_frame(listens: ListenMatrix, mask: np.ndarray, names: pd.DataFrame) -> pd.DataFrame:
-    ids = listens.artist_ids[mask]
+    return _named_artists(listens.artist_ids[mask], listens.listeners[mask],
+                          np.asarray(listens.streams[mask].sum(axis=1)).ravel(), names)
+
+
+def _named_artists(ids: np.ndarray, listeners: np.ndarray, streams: np.ndarray,
+                   names: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({
         "artistnum": ids.astype(np.int64),
-        "listeners": listens.listeners[mask].astype(np.int64),
-        "streams": np.asarray(listens.streams[mask].sum(axis=1)).ravel(),
+        "listeners": listeners.astype(np.int64),
+        "streams": streams.astype(np.float64),
     })
     lookup = names.drop_duplicates("artistnum").set_index("artistnum")["artistname"]
     named = frame["artistnum"].map(lookup)
@@ -301,3 +324,93 @@ def _fingerprint(listens: ListenMatrix, markets: pd.DataFrame, genres: pd.DataFr
     digest.update(pd.util.hash_pandas_object(markets, index=False).to_numpy().tobytes())
     digest.update(pd.util.hash_pandas_object(genres, index=False).to_numpy().tobytes())
     return digest.hexdigest()
+
+
+def _train_pushdown(
+    warehouse: Warehouse, params: TrainingParams, report: StepProgress, timer: _Timer,
+    counts: dict[str, int],
+) -> Model:
+    """``train`` with the passes over the listens run in the warehouse (``core.training.pushdown``).
+
+    Only artist-side numbers leave the warehouse: the features, per-artist listener and stream
+    totals, and the shared-listener counts of each artist's neighbours. Similarity is the
+    cosine of features: the hybrid's co-listening matrices would need the listen matrix here.
+    """
+    with timer.step("read"):
+        report("read", 0.0, "checking source tables")
+        warehouse.check_contract()
+        counts.update(warehouse.listen_stats().as_dict())
+        names = warehouse.artist_names()
+        genres = warehouse.artist_genres()
+        country = warehouse.country_streams()
+    report("read", 1.0)
+    with timer.step("factorize"):
+        svd = PushdownSVD(params.num_features, params.min_listeners).fit(
+            warehouse, lambda message, f: report("factorize", f, message)
+        )
+    counts.update({k: svd.counts_[k] for k in (
+        "users", "artists_total", "artists_excluded_min_listeners", "artists", "bytes_fetched")})
+    report("factorize", 1.0)
+    with timer.step("normalize"):
+        features = Normalizer().fit_transform(svd.features_).astype(np.float32)
+    with timer.step("cluster"):
+        clustering = CLUSTERINGS[params.clustering](params.num_clusters, params.random_state)
+        labels = clustering.fit(features).labels_
+    report("cluster", 1.0)
+    with timer.step("neighbours"):
+        method = FeatureCosine().fit(None, features=features)
+        neighbour_idx, neighbour_sim = method.similar(params.top_k)
+        shared = shared_listeners_pushdown(warehouse, svd.artist_ids_, neighbour_idx,
+                                           params.min_listeners)
+    report("neighbours", 1.0)
+    with timer.step("markets"):
+        artists = _named_artists(svd.artist_ids_, svd.listeners_, svd.streams_, names)
+        artists = _attach_genres(artists, genres)
+        artists["cluster"] = labels
+        markets, dropped_market_rows = _markets(country, svd.artist_ids_)
+        has_markets = np.zeros(len(artists), bool)
+        has_markets[markets["row"].unique()] = True
+        peer_idx, peer_sim, lonely = _market_peers(method, features, has_markets,
+                                                   params.market_peers)
+        lookup = names.drop_duplicates("artistnum").set_index("artistnum")["artistname"]
+        excluded = svd.excluded_.assign(artistname=svd.excluded_["artistnum"].map(lookup).fillna(
+            "#" + svd.excluded_["artistnum"].astype(str)))[["artistname", "listeners"]]
+    report("markets", 1.0)
+    counts.update(
+        artists_with_market_data=int(has_markets.sum()), market_rows=len(markets),
+        market_rows_unknown_artist=dropped_market_rows,
+        artists_with_genre=int(artists["genre"].notna().sum()),
+        artists_market_peers_from_features=lonely,
+    )
+    digest = hashlib.sha256()
+    for array in (svd.artist_ids_, svd.listeners_, svd.streams_):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update(pd.util.hash_pandas_object(markets, index=False).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(genres, index=False).to_numpy().tobytes())
+    manifest = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "package_version": core.__version__,
+        "warehouse": warehouse.description,
+        "params": {**asdict(params), "similarity": "cosine"},
+        "data_fingerprint": digest.hexdigest(),
+        "counts": counts,
+        "timings_seconds": timer.seconds,
+        "explained_variance": float(svd.explained_variance_ratio_.sum()),
+        "num_features": int(svd.n_components_),
+        "mode": "pushdown",
+        "steps": {
+            "weighting": "log1p(streams), in the warehouse",
+            "factorization": f"randomized SVD({svd.n_components_}) pushed down as SQL "
+                             f"({svd.counts_['passes']} passes)",
+            "normalization": "L2",
+            "clustering": params.clustering,
+            "similarity": "cosine of features, clipped to [0, 1]",
+        },
+    }
+    return Model(
+        artists=artists, features=features, neighbour_idx=neighbour_idx,
+        neighbour_sim=neighbour_sim, neighbour_shared=shared, geo_peer_idx=peer_idx,
+        geo_peer_sim=peer_sim, markets=markets, excluded=excluded.reset_index(drop=True),
+        explained_variance_ratio=svd.explained_variance_ratio_.astype(np.float64),
+        manifest=manifest,
+    )

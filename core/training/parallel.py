@@ -1,0 +1,103 @@
+"""Using every core for the steps numpy and scipy run on one thread.
+
+Sparse products (scipy) and top-k selection (numpy) release the GIL but run on a single
+thread, so at tens of millions of listens half of a 2-core machine sat idle through the
+factorization and the neighbour search. Work is split into independent row ranges and run in
+a thread pool; BLAS is held to one thread meanwhile so the pool and BLAS do not fight for
+the same cores.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TypeVar
+
+import numpy as np
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def worker_count() -> int:
+    """Cores this process may use (its CPU affinity, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def parallel_map(fn: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> list[R]:
+    """``[fn(x) for x in items]`` on a thread pool, in order; exceptions propagate."""
+    items = list(items)
+    workers = min(workers or worker_count(), len(items))
+    if workers <= 1:
+        return [fn(item) for item in items]
+    with single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def split_by_nnz(indptr: np.ndarray, parts: int) -> list[tuple[int, int]]:
+    """Row ranges holding about equal numbers of stored entries (the work of a product)."""
+    n = len(indptr) - 1
+    if n == 0:
+        return [(0, 0)]
+    targets = np.linspace(0, indptr[-1], parts + 1)[1:-1]
+    cuts = np.unique(np.concatenate([[0], np.searchsorted(indptr, targets), [n]]))
+    return [(int(a), int(b)) for a, b in itertools.pairwise(cuts)]
+
+
+class ListenerChunks:
+    """An artists x listeners matrix stored once, as listener ranges, for threaded products.
+
+    Both products a randomized SVD needs are read from the listener-major (transposed) arrays:
+    ``M·Z`` scatters each listener's row of ``Z`` into the artist side (the listener rows are
+    read in order and the artist side is small enough to stay in cache), which measured 1.5x
+    faster than gathering random listener rows through the artist-major arrays; ``Mᵀ·Y``
+    gathers from the small artist side. One copy instead of two also halves the memory. The
+    ranges are cut once: slicing a CSR copies it.
+    """
+
+    def __init__(self, matrix: sp.spmatrix, dtype: type = np.float32, parts: int | None = None):
+        by_listener = sp.csr_matrix(matrix, dtype=dtype).T.tocsr()
+        self.shape = matrix.shape
+        self.ranges = split_by_nnz(by_listener.indptr, parts or worker_count())
+        self.chunks = [by_listener[a:b] for a, b in self.ranges]
+
+    def dot(self, dense: np.ndarray) -> np.ndarray:
+        """``matrix @ dense`` (dense: listeners x width): per-range partial sums, added."""
+
+        def one(i: int) -> np.ndarray:
+            a, b = self.ranges[i]
+            chunk = self.chunks[i]
+            as_columns = sp.csc_matrix((chunk.data, chunk.indices, chunk.indptr),
+                                       shape=(self.shape[0], b - a))
+            return as_columns @ dense[a:b]
+
+        partial = parallel_map(one, range(len(self.chunks)))
+        total = partial[0]
+        for more in partial[1:]:
+            total += more
+        return total
+
+    def tdot(self, dense: np.ndarray) -> np.ndarray:
+        """``matrix.T @ dense`` (dense: artists x width)."""
+        out = np.empty((self.shape[1], dense.shape[1]), np.result_type(self.chunks[0].dtype, dense))
+
+        def one(i: int) -> None:
+            a, b = self.ranges[i]
+            out[a:b] = self.chunks[i] @ dense
+
+        parallel_map(one, range(len(self.chunks)))
+        return out
