@@ -12,8 +12,9 @@ tables are ``st.cache_data`` with the same key plus their own arguments.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -25,7 +26,9 @@ from core.insights import clusters as cluster_insights
 from core.insights import graph as graph_insights
 from core.insights import markets_view
 from core.insights.opportunities import MIN_PEERS, opportunity_table
+from core.locking import BusyError
 from core.model import Model, ModelStore
+from core.progress import ProgressCallback
 
 #: session key of the artist the analyst is looking at, shared by all pages
 ARTIST_KEY = "artist"
@@ -279,3 +282,35 @@ def show_selection(slot: DeltaGenerator | None) -> None:
         with slot.container():
             st.caption("SELECTED ARTIST")
             st.markdown(f"**{md(name)}**")
+
+
+def run_with_progress(
+    work: Callable[[ProgressCallback], Any], *, busy: str, failure: str, start: str = "Starting…",
+) -> tuple[bool, Any, list[tuple[str, float]]]:
+    """Run a long core task (training, evaluation, upload) under a live progress bar.
+
+    Returns ``(done, result, log)``. Another run holding the lock ("busy", from a second tab
+    or the command line) becomes the ``busy`` warning and a failure the ``failure: reason``
+    error: both are messages, not tracebacks. On success the bar stays, at 100%.
+    """
+    log: list[tuple[str, float]] = []
+    bar = st.progress(0.0, text=start)
+
+    def progress(message: str, fraction: float) -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        log.append((message, fraction))
+        bar.progress(fraction, text=f"{message[:90]} · {fraction:.0%}")
+
+    try:
+        result = work(progress)
+    except BusyError:
+        bar.empty()
+        st.warning(busy, icon=":material/hourglass_top:")
+        return False, None, log
+    except InsightsError as exc:
+        bar.empty()
+        st.error(f"{failure}: {exc}")
+        return False, None, log
+    bar.progress(1.0, text="Done · 100%")
+    return True, result, log
+

@@ -28,8 +28,9 @@ from core.evaluation.report import (
     run_evaluation,
     write_evaluation,
 )
-from core.locking import BusyError, exclusive
+from core.locking import exclusive
 from core.model import Model
+from core.progress import ProgressCallback
 from pages import common
 
 LOG_KEY = "evaluation_log"
@@ -38,35 +39,23 @@ LOG_KEY = "evaluation_log"
 def evaluate(model: Model) -> bool:
     """Run the evaluation with a progress bar and store it with the model; True when stored."""
     config = common.settings()
-    log: list[tuple[str, float]] = []
-    bar = st.progress(0.0, text="Starting…")
 
-    def progress(message: str, fraction: float) -> None:
-        fraction = min(max(float(fraction), 0.0), 1.0)
-        log.append((message, fraction))
-        bar.progress(fraction, text=f"{message[:90]} · {fraction:.0%}")
-
-    started = time.perf_counter()
-    try:
+    def work(progress: ProgressCallback) -> None:
         with exclusive(config.model_dir / LOCK_FILE, "an evaluation of this model"):
             result = run_evaluation(config, progress=progress)
             if result.meta.get("model_version") != model.version:
                 raise InsightsError("a new model was trained while evaluating; reload the page "
                                     "and evaluate the new model")
             write_evaluation(result, common.model_folder(model))
-    except BusyError:
-        bar.empty()
-        st.warning("An evaluation is already running (another tab or the command line). Wait "
-                   "for it to finish, then reload this page to see its results.",
-                   icon=":material/hourglass_top:")
+
+    started = time.perf_counter()
+    done, _, log = common.run_with_progress(
+        work, failure="Evaluation failed",
+        busy="An evaluation is already running (another tab or the command line). Wait for it "
+             "to finish, then reload this page to see its results.")
+    st.session_state[LOG_KEY] = log
+    if not done:
         return False
-    except InsightsError as exc:
-        bar.empty()
-        st.error(f"Evaluation failed: {exc}")
-        return False
-    finally:
-        st.session_state[LOG_KEY] = log
-    bar.empty()
     st.success(f"Evaluated in {time.perf_counter() - started:.0f} s and stored with model "
                f"`{model.version}`.", icon=":material/check_circle:")
     return True

@@ -16,7 +16,6 @@ import streamlit as st
 
 from core.config import Settings
 from core.errors import InsightsError
-from core.locking import BusyError
 from core.model import Model
 from core.training import TrainingParams, train_and_save, training_plan
 from core.training.pipeline import STEPS
@@ -111,28 +110,15 @@ def training_form(config: Settings, model: Model | None) -> None:
         config, num_features=int(features), num_clusters=int(clusters), min_listeners=int(minimum),
         mode=mode,
     )
-    log: list[tuple[str, float]] = []
-    bar = st.progress(0.0, text="Starting…")
-
-    def progress(message: str, fraction: float) -> None:
-        fraction = min(max(float(fraction), 0.0), 1.0)
-        log.append((message, fraction))
-        bar.progress(fraction, text=f"{message} · {fraction:.0%}")
-
     started = time.perf_counter()
-    try:
-        version, trained = train_and_save(config, params, progress)
-    except BusyError:
-        bar.empty()
-        st.warning("Training is already running (another tab or the command line), please wait "
-                   "for it to finish and try again.", icon=":material/hourglass_top:")
+    done, result, log = common.run_with_progress(
+        lambda progress: train_and_save(config, params, progress), failure="Training failed",
+        busy="Training is already running (another tab or the command line), please wait for it "
+             "to finish and try again.")
+    if not done:
         return
-    except InsightsError as exc:
-        bar.empty()
-        st.error(f"Training failed: {exc}")
-        return
+    version, trained = result
     seconds = time.perf_counter() - started
-    bar.progress(1.0, text="Done · 100%")
     common.clear_caches()
     st.session_state[LOG_KEY] = log
     st.session_state[RESULT_KEY] = {"version": version, "seconds": round(seconds, 1),
@@ -162,21 +148,13 @@ def export_zip(model_dir: str, version: str) -> bytes:
 
 def run_upload(target: TargetStatus, config: Settings, model: Model) -> None:
     """One upload with a live progress bar; "busy" and configuration problems are messages."""
-    bar = st.progress(0.0, text=f"Uploading to {target.label}…")
-    try:
-        result = publish(target.name, config, model,
-                         lambda message, fraction: bar.progress(min(max(fraction, 0.0), 1.0),
-                                                                text=message[:80]))
-    except BusyError:
-        bar.empty()
-        st.warning("An upload is already running (from another tab or the command line); "
-                   "please wait for it to finish and try again.", icon=":material/hourglass_top:")
+    done, result, _ = common.run_with_progress(
+        lambda progress: publish(target.name, config, model, progress),
+        start=f"Uploading to {target.label}…", failure=f"Upload to {target.label} failed",
+        busy="An upload is already running (from another tab or the command line); please wait "
+             "for it to finish and try again.")
+    if not done:
         return
-    except InsightsError as exc:
-        bar.empty()
-        st.error(f"Upload to {target.label} failed: {exc}")
-        return
-    bar.progress(1.0, text="Done")
     counts = ", ".join(f"{name} {n:,}" for name, n in result.counts.items())
     st.success(f"Uploaded model `{result.model_version}` to {common.md(result.destination)} in "
                f"{result.seconds:.1f} s: {common.md(counts)}.", icon=":material/check_circle:")
