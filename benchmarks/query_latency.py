@@ -40,25 +40,16 @@ COLD_TARGET_S = 1.5
 CLI = Path(sys.executable).parent / "artist_listener_insights"
 
 
-def ensure_model(model_dir: Path, db: Path, root: Path) -> None:
-    """Train and save the benchmark model unless one is there already.
-
-    Trained in a subprocess with the training code of ``root`` (the project, or a tree with
-    proposed patches applied): only the model's size matters to query latency.
-    """
+def ensure_model(model_dir: Path, db: Path) -> None:
+    """Train and save the benchmark model (the product's defaults, in memory) unless one is
+    there already; only its size matters to query latency, so it is trained once and kept."""
     if ModelStore(model_dir).current_version():
         return
-    print(f"training the benchmark model on {db} with {root} (once) ...", flush=True)
-    code = (
-        "import sys; sys.path.insert(0, sys.argv[1]);"
-        "from core.model import ModelStore; from core.training import TrainingParams, train;"
-        "from core.warehouse.duckdb import DuckDBWarehouse;"
-        "f = TrainingParams.__dataclass_fields__;"
-        "o = {k: v for k, v in (('mode', 'memory'), ('similarity', 'cosine')) if k in f};"
-        "ModelStore(sys.argv[3]).save(train(DuckDBWarehouse(sys.argv[2]), TrainingParams(**o)))"
-    )
-    subprocess.run([sys.executable, "-c", code, str(root), str(db), str(model_dir)], check=True,
-                   cwd=root)
+    print(f"training the benchmark model on {db} (once) ...", flush=True)
+    from core.training import TrainingParams, train
+    from core.warehouse.duckdb import DuckDBWarehouse
+
+    ModelStore(model_dir).save(train(DuckDBWarehouse(db), TrainingParams(mode="memory")))
 
 
 def percentiles(samples_ns: list[int]) -> dict[str, float]:
@@ -118,12 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model-dir", type=Path, default=PROJECT_ROOT / "var" / "bench" / "model-10M")
     p.add_argument("--db", type=Path,
                    default=PROJECT_ROOT / "var" / "bench" / "gen-10M" / "warehouse.duckdb")
-    p.add_argument("--train-root", type=Path, default=PROJECT_ROOT,
-                   help="tree whose training code builds the model when it is missing")
     p.add_argument("--queries", type=int, default=10_000)
     p.add_argument("--cold", type=int, default=10)
     args = p.parse_args(argv)
-    ensure_model(args.model_dir, args.db, args.train_root)
+    ensure_model(args.model_dir, args.db)
     start = time.perf_counter()
     model = ModelStore(args.model_dir).load()
     load_s = time.perf_counter() - start
@@ -133,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
         f"generated data; model of {len(model.artists):,} artists (top {model.neighbour_idx.shape[1]} "
-        f"neighbours, {len(model.markets):,} market rows); load {load}",
+        f"neighbours, {model.manifest['params']['similarity']} similarity, "
+        f"{len(model.markets):,} market rows); load {load}",
         f"model load in process: {load_s:.2f} s",
         f"{'query':<16} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  target p99",
     ]

@@ -77,3 +77,30 @@ def test_pruned_rows_answer_top_k_and_pinned_candidates_exactly(demo_listens) ->
     # deeper than what was kept, it can only miss entries, never invent them
     deep_idx, _ = pruned.similar(50)
     assert ((deep_idx >= 0).sum(axis=1) <= (full.similar(50)[0] >= 0).sum(axis=1)).all()
+
+
+def test_pairs_only_a_zero_weight_listener_shares_keep_their_walk_score() -> None:
+    """A listener who plays all but one of n artists has BM25 idf log(n) - log(1 + (n-1)) = 0:
+    pairs only they share drop out of the BM25 product but stay in the walk, so the blocks
+    must place BM25 on the walk's pairs by lookup, not by position."""
+    n_artists, rng = 12, np.random.default_rng(3)
+    rows, cols = [], []
+    for artist in range(n_artists - 1):  # listener 0 plays artists 0..10
+        rows.append(artist)
+        cols.append(0)
+    for listener in range(1, 9):  # a few ordinary listeners, three artists each
+        for artist in rng.choice(n_artists, 3, replace=False):
+            rows.append(int(artist))
+            cols.append(listener)
+    X = sp.csr_matrix((rng.integers(1, 50, len(rows)).astype(float), (rows, cols)),
+                      shape=(n_artists, 9))
+    features = normalize(rng.normal(size=(n_artists, 4))).astype(np.float32)
+    weighted = bm25_weight(X)
+    overlap, walk = sp.csr_matrix(weighted @ weighted.T), rp3beta_matrix(_binary(X), 1.0, 0.2)
+    overlap.setdiag(0)
+    overlap.eliminate_zeros()
+    assert overlap.nnz < walk.nnz  # the zero-idf pairs really drop out of BM25
+    blocked = HybridNeighbours().fit(X, features=features)
+    whole = whole_matrix_hybrid(X, features, 0.2, 0.35, 0.3)
+    assert blocked.similarity_.nnz == whole.nnz
+    assert abs(blocked.similarity_ - whole).max() < 1e-6

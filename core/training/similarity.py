@@ -335,28 +335,38 @@ class HybridNeighbours(SparseSimilarity):
             pinned = np.zeros(self.n_artists_, bool)
             pinned[np.asarray(keep_columns)] = True
         scale = 1.0 + self.svd_weight + self.bm25_weight
+        scratch = threading.local()
 
         def one_block(start: int) -> sp.csr_matrix:
             stop = min(start + HYBRID_BLOCK_ROWS, self.n_artists_)
+            # The three signals live on one pattern, the co-listened pairs of the walk, so they
+            # are added as flat arrays over it: sorting the pattern and adding sparse matrices
+            # (what scipy's + needs) cost as much as the two sparse products.
             walk = sp.csr_matrix(p_au[start:stop] @ p_ua)
             walk.data *= inv_pop[walk.indices]
             _drop_diagonal(walk, start)
-            total = row_max_scale(walk)
-            total.sort_indices()
+            total = _row_scaled(walk.data, walk.indptr)
             if self.svd_weight:
-                total = total + self.svd_weight * row_max_scale(
-                    _cosine_on_pattern(features, total, start))
+                # one dense cosine buffer per thread: a fresh 100 MB array per block spent
+                # more time in page faults than in the GEMM (150 ms against 32 ms a block)
+                if getattr(scratch, "buffer", None) is None:
+                    scratch.buffer = np.empty((HYBRID_BLOCK_ROWS, len(features)), np.float32)
+                cosine = _cosine_on_pattern(features, walk, start, scratch.buffer)
+                total += self.svd_weight * _row_scaled(cosine.data, walk.indptr)
             if weighted is not None:
                 overlap = sp.csr_matrix(weighted[start:stop] @ weighted_t)
                 _drop_diagonal(overlap, start)
-                total = total + self.bm25_weight * row_max_scale(overlap)
+                total += self.bm25_weight * _on_pattern(
+                    _row_scaled(overlap.data, overlap.indptr), overlap, walk)
             # Divide by the total weight so a score stays in [0, 1] like the product's cosine;
             # a constant factor changes no ranking and no metric.
-            total = sp.csr_matrix(total) / scale
-            total.eliminate_zeros()
+            total /= scale
+            block = sp.csr_matrix((total, walk.indices, walk.indptr), shape=walk.shape)
+            block.eliminate_zeros()
             if keep_top is None:
-                return total
-            return _prune_rows(total, keep_top, pinned,
+                block.sort_indices()
+                return block
+            return _prune_rows(block, keep_top, pinned,
                                keep_top if keep_columns_top is None else keep_columns_top)
 
         blocks = parallel_map(one_block, range(0, self.n_artists_, HYBRID_BLOCK_ROWS))
@@ -376,17 +386,59 @@ def _drop_diagonal(block: sp.csr_matrix, first_row: int) -> None:
     block.eliminate_zeros()
 
 
-def _cosine_on_pattern(features: np.ndarray, pattern: sp.csr_matrix, first_row: int) -> sp.csr_matrix:
+def _row_scaled(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """``row_max_scale`` on the values of a CSR pattern: clipped at 0, each row divided by
+    its maximum (float64), the pattern kept as it is (zeros stay, as zeros)."""
+    out = np.maximum(values.astype(np.float64), 0.0)
+    counts = np.diff(indptr)
+    peak = np.ones(len(counts))
+    nonempty = counts > 0
+    if nonempty.any():
+        peak[nonempty] = np.maximum.reduceat(out, indptr[:-1][nonempty])
+    peak[peak <= 0] = 1.0
+    out /= np.repeat(peak, counts)
+    return out
+
+
+def _on_pattern(values: np.ndarray, source: sp.csr_matrix, pattern: sp.csr_matrix) -> np.ndarray:
+    """``values`` (on ``source``'s entries) placed on ``pattern``'s entries, 0 where ``source``
+    has none; every entry of ``source`` must be one of ``pattern``.
+
+    The BM25 overlap and the walk are products of matrices with the same structure, so scipy
+    returns them in the same order and this is a copy; a listener whose BM25 weight is zero
+    (one who plays every artist) can drop entries, and then they are looked up.
+    """
+    if np.array_equal(source.indptr, pattern.indptr) and np.array_equal(source.indices,
+                                                                        pattern.indices):
+        return values
+    width = pattern.shape[1]
+
+    def keys(m: sp.csr_matrix) -> np.ndarray:
+        return np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * width + m.indices
+
+    target = keys(pattern)
+    order = np.argsort(target, kind="stable")
+    where = order[np.searchsorted(target[order], keys(source))]
+    out = np.zeros(pattern.nnz, np.float64)
+    out[where] = values
+    return out
+
+
+def _cosine_on_pattern(features: np.ndarray, pattern: sp.csr_matrix, first_row: int,
+                       buffer: np.ndarray | None = None) -> sp.csr_matrix:
     """Feature cosines at the stored entries of ``pattern`` (rows from ``first_row``).
 
     One dense GEMM of the block against all artists, then a gather: per-pair dot products
     (gathering two 64-float rows for each of ~7,000 co-listened artists per row at 50 million
-    rows) were several times slower.
+    rows) were several times slower. ``buffer``: a float32 array of at least (rows, artists)
+    to reuse for the dense block.
     """
-    stop = first_row + pattern.shape[0]
-    dense = features[first_row:stop] @ features.T
-    rows = np.repeat(np.arange(pattern.shape[0]), np.diff(pattern.indptr))
-    values = dense[rows, pattern.indices]
+    n_rows, width = pattern.shape[0], len(features)
+    stop = first_row + n_rows
+    out = None if buffer is None else buffer[:n_rows, :width]
+    dense = np.matmul(features[first_row:stop], features.T, out=out)
+    rows = np.repeat(np.arange(n_rows), np.diff(pattern.indptr))
+    values = np.take(dense.reshape(-1), rows * width + pattern.indices)
     return sp.csr_matrix((values, pattern.indices, pattern.indptr), shape=pattern.shape)
 
 
@@ -406,23 +458,44 @@ def _prune_rows(block: sp.csr_matrix, keep_top: int, pinned: np.ndarray | None,
     columns, ties to the lower column. Not every pinned entry: the charting artists are
     popular, co-listened with nearly everyone, and at 50 million rows keeping all of them
     meant 160 million entries."""
-    block.sort_indices()
-    rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
-    # one stable sort on row * span - value (3x faster than a two-key lexsort); equal values
-    # keep their (sorted) column order
-    span = float(block.data.max() - block.data.min()) + 1.0 if block.nnz else 1.0
-    order = np.argsort(rows * span - block.data, kind="stable")
-    rank = np.empty(len(order), np.int64)
-    starts = block.indptr[:-1]
-    rank[order] = np.arange(len(order)) - np.repeat(starts, np.diff(block.indptr))
-    keep = rank < keep_top
+    keep = _row_top_mask(block.data, block.indices, block.indptr, keep_top)
     if pinned is not None:
-        in_order = pinned[block.indices[order]]  # by row, best first
-        seen = np.cumsum(in_order)
-        before_row = np.concatenate([[0], seen])[block.indptr[:-1]]
-        pinned_rank = seen - 1 - np.repeat(before_row, np.diff(block.indptr))
-        keep[order[in_order & (pinned_rank < keep_pinned)]] = True
-    kept_rows = rows[keep]
+        where = np.flatnonzero(pinned[block.indices])
+        rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))[where]
+        indptr = np.zeros(block.shape[0] + 1, np.int64)
+        np.cumsum(np.bincount(rows, minlength=block.shape[0]), out=indptr[1:])
+        keep[where[_row_top_mask(block.data[where], block.indices[where], indptr,
+                                 keep_pinned)]] = True
+    kept_rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))[keep]
     indptr = np.zeros(block.shape[0] + 1, np.int64)
     np.cumsum(np.bincount(kept_rows, minlength=block.shape[0]), out=indptr[1:])
-    return sp.csr_matrix((block.data[keep], block.indices[keep], indptr), shape=block.shape)
+    out = sp.csr_matrix((block.data[keep], block.indices[keep], indptr), shape=block.shape)
+    out.sort_indices()
+    return out
+
+
+def _row_top_mask(data: np.ndarray, columns: np.ndarray, indptr: np.ndarray, k: int) -> np.ndarray:
+    """Mask of each row's ``k`` largest values (CSR segments), ties to the lower column.
+
+    Sorting every co-listened entry of a block (~640,000 at 10 million rows) to keep ~100 a
+    row cost more than the two sparse products: a per-row ``np.partition`` finds the ``k``-th
+    value first, and only the entries at or above it (the top ``k`` and its ties) are sorted.
+    """
+    n_rows = len(indptr) - 1
+    counts = np.diff(indptr)
+    keep = np.zeros(len(data), bool)
+    if k <= 0 or len(data) == 0:
+        return keep
+    threshold = np.full(n_rows, -np.inf, dtype=data.dtype)
+    for row in np.flatnonzero(counts > k):
+        segment = data[indptr[row] : indptr[row + 1]]
+        threshold[row] = np.partition(segment, len(segment) - k)[len(segment) - k]
+    rows = np.repeat(np.arange(n_rows), counts)
+    candidates = np.flatnonzero(data >= threshold[rows])
+    cand_rows = rows[candidates]
+    order = np.lexsort((columns[candidates], -data[candidates], cand_rows))
+    per_row = np.bincount(cand_rows, minlength=n_rows)
+    first = np.concatenate([[0], np.cumsum(per_row)[:-1]])
+    rank = np.arange(len(order)) - np.repeat(first, per_row)
+    keep[candidates[order[rank < k]]] = True
+    return keep
