@@ -7,6 +7,7 @@ logged or shown in the dashboard without leaking a password.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -28,6 +29,9 @@ def _secret() -> str | None:
 class Settings:
     warehouse: str = "duckdb"
     duckdb_path: Path = PROJECT_ROOT / "var" / "warehouse.duckdb"
+    #: DuckDB's memory during a pushed-down training (e.g. "4GB"); None: half of what this
+    #: process may use. DuckDB spills to disk past it.
+    duckdb_memory_limit: str | None = None
     demo_data_dir: Path = PROJECT_ROOT / "data" / "demo"
     model_dir: Path = PROJECT_ROOT / "var" / "models"
     num_features: int = 64
@@ -71,6 +75,9 @@ class Settings:
         settings = cls(**values)  # type: ignore[arg-type]
         if settings.warehouse not in ("duckdb", "snowflake"):
             raise ConfigError(f"WAREHOUSE must be 'duckdb' or 'snowflake', not {settings.warehouse!r}")
+        limit = settings.duckdb_memory_limit
+        if limit is not None and not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", limit, re.I):
+            raise ConfigError(f"DUCKDB_MEMORY_LIMIT must be a size such as 4GB or 512MiB, not {limit!r}")
         return settings
 
     def missing(self, required: tuple[str, ...]) -> list[str]:

@@ -35,6 +35,8 @@ def test_values_are_typed_and_paths_resolved():
     ({"NUM_FEATURES": "many"}, "NUM_FEATURES must be a whole number"),
     ({"TOP_K": "-1"}, "TOP_K must not be negative"),
     ({"WAREHOUSE": "oracle"}, "WAREHOUSE must be 'duckdb' or 'snowflake'"),
+    ({"DUCKDB_MEMORY_LIMIT": "lots"}, "DUCKDB_MEMORY_LIMIT must be a size such as 4GB"),
+    ({"DUCKDB_MEMORY_LIMIT": "1GB'; SET threads=1; --"}, "DUCKDB_MEMORY_LIMIT must be a size"),
 ])
 def test_bad_values_are_clear_errors(env, message):
     with pytest.raises(ConfigError, match=message):

@@ -83,7 +83,7 @@ def test_pushdown_matches_in_memory_on_the_demo(demo_in_memory: dict[str, Any],
     U, S, _ = randomized_svd(weighted, 64, n_oversamples=64, n_iter=5, random_state=0)
     np.testing.assert_allclose(sigma, S, rtol=0.02)
     assert agreement(top10(features), top10(U * S)) >= 0.90
-    # the pipeline's own factorization (10 oversamples, 7 iterations)
+    # the pipeline's own factorization (SVDFeatures: its own float32 randomized SVD)
     svd = SVDFeatures(64, random_state=0)
     pipeline = top10(svd.fit_transform(weighted))
     np.testing.assert_allclose(sigma, svd.singular_values_, rtol=0.02)

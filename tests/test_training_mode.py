@@ -70,3 +70,58 @@ def test_cli_mode_flag_trains_in_the_warehouse(make_warehouse, tmp_path: Path) -
     assert "trained in memory; similarity: hybrid" in memory.stdout
     bad = run("artist_listener_train", "--mode", "gpu", env=env)
     assert bad.returncode != 0 and "invalid choice" in bad.stderr
+
+
+def test_pushdown_sizes_duckdb_to_the_memory_this_process_may_use(monkeypatch) -> None:
+    """DuckDB's default (80% of the machine's RAM) failed a pushed-down training under an
+    address-space cap; the runner takes half of the available memory, a quarter of a cap."""
+    import duckdb
+
+    from core import memory
+    from core.warehouse import pushdown_sql
+
+    monkeypatch.setattr(memory, "available_memory", lambda: 16 * GIB)
+    monkeypatch.setattr(memory, "address_space_cap", lambda: None)
+    assert memory.usable_memory() == 16 * GIB
+    monkeypatch.setattr(memory, "address_space_cap", lambda: 6 * GIB)
+    assert memory.usable_memory() == 6 * GIB
+    monkeypatch.setattr(pushdown_sql, "available_memory", memory.available_memory)
+    monkeypatch.setattr(pushdown_sql, "address_space_cap", memory.address_space_cap)
+    with duckdb.connect() as con:
+        # capped: a quarter of the cap (it counts virtual memory), not half of what is free
+        assert abs(pushdown_sql.DuckDBRunner(con).memory_bytes - 1.5 * GIB) < 0.01 * GIB
+        monkeypatch.setattr(pushdown_sql, "address_space_cap", lambda: None)
+        assert abs(pushdown_sql.DuckDBRunner(con).memory_bytes - 8 * GIB) < 0.01 * GIB
+        # an explicit limit wins; anything but a plain size is refused before it reaches SQL
+        assert pushdown_sql.DuckDBRunner(con, "512MB").memory_bytes < GIB
+        with pytest.raises(InsightsError, match="memory limit must be a size"):
+            pushdown_sql.DuckDBRunner(con, "1GB'; DROP TABLE x; --")
+
+
+def test_address_space_cap_is_read_from_the_process_limit() -> None:
+    """The cap a job scheduler or ``ulimit -v`` sets is what ``usable_memory`` sees."""
+    import subprocess
+    import sys
+
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, 8 * 2**30));"
+            "from core.memory import address_space_cap, usable_memory;"
+            "print(address_space_cap(), usable_memory() <= 8 * 2**30)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.split()
+    assert out == [str(8 * 2**30), "True"]
+
+
+def test_duckdb_memory_limit_setting_reaches_the_pushed_down_training(
+        demo_warehouse_path: Path) -> None:
+    """``DUCKDB_MEMORY_LIMIT`` travels with the warehouse to every pushdown connection."""
+    from core.config import Settings
+    from core.warehouse import open_warehouse
+    from core.warehouse.pushdown_sql import open_runner
+
+    settings = Settings.from_env({"DUCKDB_PATH": str(demo_warehouse_path),
+                                  "DUCKDB_MEMORY_LIMIT": "300MiB"})
+    warehouse = open_warehouse(settings)
+    with open_runner(warehouse) as runner:
+        assert runner.memory_bytes == 300 * 2**20
+    with open_runner(warehouse, "200MiB") as runner:  # an explicit argument wins
+        assert runner.memory_bytes == 200 * 2**20

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InsightsError
+from core.memory import usable_memory
 
 #: in-memory training's peak memory: a fixed part (the artist-side arrays, neighbour blocks,
 #: libraries) plus a part per listens row (ids, streams, weighted copies, SVD work arrays),
@@ -23,20 +24,6 @@ MEMORY_SHARE = 0.5
 MODES = ("auto", "memory", "pushdown")
 
 
-def available_memory() -> int:
-    """Bytes the kernel reports as available (``MemAvailable``), or total RAM as a fallback."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    import os
-
-    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-
-
 def memory_needed(rows: int) -> int:
     """Estimated peak bytes of in-memory training on ``rows`` listens."""
     return MEMORY_FIXED_BYTES + rows * MEMORY_BYTES_PER_ROW
@@ -45,7 +32,7 @@ def memory_needed(rows: int) -> int:
 def choose_mode(rows: int, available: int | None = None) -> str:
     """``"memory"`` while the estimated in-memory peak fits ``MEMORY_SHARE`` of the available
     memory, else ``"pushdown"``."""
-    available = available_memory() if available is None else available
+    available = usable_memory() if available is None else available
     return "memory" if memory_needed(rows) <= MEMORY_SHARE * available else "pushdown"
 
 
@@ -76,7 +63,7 @@ class ModePlan:
 def plan_mode(warehouse: Any, available: int | None = None) -> ModePlan:
     from core.tables import USER_ARTIST_STREAMS
 
-    available = available_memory() if available is None else available
+    available = usable_memory() if available is None else available
     try:
         rows = warehouse.row_count(USER_ARTIST_STREAMS.name)
     except InsightsError:

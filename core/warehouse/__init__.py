@@ -16,4 +16,4 @@ def open_warehouse(settings: Settings) -> Warehouse:
         return SnowparkWarehouse.from_settings(settings)
     from core.warehouse.duckdb import DuckDBWarehouse
 
-    return DuckDBWarehouse(settings.duckdb_path)
+    return DuckDBWarehouse(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)

@@ -21,9 +21,11 @@ from core.warehouse.base import ListenStats, Warehouse
 
 
 class DuckDBWarehouse(Warehouse):
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, memory_limit: str | None = None) -> None:
         self.path = Path(path)
         self.description = f"DuckDB {self.path.name}"
+        #: DuckDB's memory for the pushed-down training's passes (``DUCKDB_MEMORY_LIMIT``)
+        self.memory_limit = memory_limit
 
     @contextlib.contextmanager
     def _connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -26,6 +26,7 @@ non-negative ids, duplicate (listener, artist) rows summed.
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -34,7 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.errors import ContractError
+from core.errors import ContractError, InsightsError
+from core.memory import address_space_cap, available_memory
 from core.tables import USER_ARTIST_STREAMS
 from core.warehouse.sql import quote_identifier
 
@@ -253,11 +255,31 @@ class Runner(ABC):
             self.execute(f"DROP TABLE IF EXISTS {name}")
 
 
+#: share of the available memory a pushed-down training lets DuckDB take (the rest is the
+#: trainer's artist-side arrays and the libraries)
+DUCKDB_MEMORY_SHARE = 0.5
+#: share of an address-space cap DuckDB may take: the cap counts virtual memory, and DuckDB's
+#: reservations, thread arenas and the libraries' mappings are several GB beyond what it uses
+#: (at half of a 14 GiB cap a training at 10 million generated rows failed; at 2 GB it ran)
+DUCKDB_CAP_SHARE = 0.25
+
+
+def default_duckdb_memory() -> int:
+    """DuckDB's memory limit for a pushed-down training when none is configured (bytes)."""
+    limit = DUCKDB_MEMORY_SHARE * available_memory()
+    cap = address_space_cap()
+    if cap is not None:
+        limit = min(limit, DUCKDB_CAP_SHARE * cap)
+    return int(limit)
+
+
 class DuckDBRunner(Runner):
     """A DuckDB connection; temporary tables live in memory and spill to disk past the limit.
 
     ``memory_limit`` (e.g. ``"1GB"``) bounds DuckDB's own memory: as the warehouse runs inside
     this process, that is what keeps the process's peak memory independent of the row count.
+    Without one it is ``default_duckdb_memory()``, not DuckDB's default of 80% of the machine's
+    RAM, which a capped process cannot have: there DuckDB failed instead of spilling.
     """
 
     dialect = DuckDBDialect()
@@ -266,8 +288,12 @@ class DuckDBRunner(Runner):
         super().__init__()
         self.con = con
         con.execute("SET preserve_insertion_order = false")
-        if memory_limit:
-            con.execute(f"SET memory_limit = '{memory_limit}'")
+        if not memory_limit:
+            memory_limit = f"{default_duckdb_memory() // 2**20}MiB"
+        # SET takes no bound parameter: only a plain size is ever spliced in
+        if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", memory_limit.strip(), re.IGNORECASE):
+            raise InsightsError(f"memory limit must be a size such as '2GB', not {memory_limit!r}")
+        con.execute(f"SET memory_limit = '{memory_limit.strip()}'")
         limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
         self.memory_bytes = _parse_bytes(str(limit))
 
@@ -399,7 +425,7 @@ def open_runner(target: Any, memory_limit: str | None = None) -> Iterator[Runner
 
     if isinstance(target, DuckDBWarehouse):
         with target._connect(read_only=True) as con:
-            yield DuckDBRunner(con, memory_limit)
+            yield DuckDBRunner(con, memory_limit or target.memory_limit)
         return
     if type(target).__module__.split(".")[0] in ("duckdb", "_duckdb"):
         yield DuckDBRunner(target, memory_limit)
