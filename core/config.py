@@ -7,12 +7,12 @@ logged or shown in the dashboard without leaking a password.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from core.errors import ConfigError
+from core.memory import is_memory_size
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET = "********"
@@ -76,7 +76,7 @@ class Settings:
         if settings.warehouse not in ("duckdb", "snowflake"):
             raise ConfigError(f"WAREHOUSE must be 'duckdb' or 'snowflake', not {settings.warehouse!r}")
         limit = settings.duckdb_memory_limit
-        if limit is not None and not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", limit, re.I):
+        if limit is not None and not is_memory_size(limit):
             raise ConfigError(f"DUCKDB_MEMORY_LIMIT must be a size such as 4GB or 512MiB, not {limit!r}")
         return settings
 

@@ -10,6 +10,10 @@ and the pushdown's DuckDB limit now start from what is usable.
 from __future__ import annotations
 
 import os
+import re
+
+#: a memory size as DuckDB takes it: 4GB, 512MiB, 1.5 GB, 1000000B
+MEMORY_SIZE = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", re.IGNORECASE)
 
 
 def available_memory() -> int:
@@ -39,3 +43,9 @@ def usable_memory() -> int:
     cap = address_space_cap()
     available = available_memory()
     return available if cap is None else min(available, cap)
+
+
+def is_memory_size(text: str) -> bool:
+    """Whether ``text`` is a plain memory size (``MEMORY_SIZE``); such a size is spliced into
+    DuckDB's ``SET memory_limit``, which takes no bound parameter, so nothing else may be."""
+    return MEMORY_SIZE.fullmatch(text.strip()) is not None

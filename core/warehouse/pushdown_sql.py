@@ -26,7 +26,6 @@ non-negative ids, duplicate (listener, artist) rows summed.
 from __future__ import annotations
 
 import contextlib
-import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ContractError, InsightsError
-from core.memory import address_space_cap, available_memory
+from core.memory import address_space_cap, available_memory, is_memory_size
 from core.tables import USER_ARTIST_STREAMS
 from core.warehouse.sql import quote_identifier
 
@@ -290,8 +289,7 @@ class DuckDBRunner(Runner):
         con.execute("SET preserve_insertion_order = false")
         if not memory_limit:
             memory_limit = f"{default_duckdb_memory() // 2**20}MiB"
-        # SET takes no bound parameter: only a plain size is ever spliced in
-        if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?B|B)", memory_limit.strip(), re.IGNORECASE):
+        if not is_memory_size(memory_limit):
             raise InsightsError(f"memory limit must be a size such as '2GB', not {memory_limit!r}")
         con.execute(f"SET memory_limit = '{memory_limit.strip()}'")
         limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
