@@ -256,14 +256,8 @@ def row_max_scale(matrix: sp.spmatrix) -> sp.csr_matrix:
     numbers) and a hit, and in the listener score every seed artist then has the same say.
     """
     out = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
-    np.maximum(out.data, 0.0, out=out.data)
+    out.data = _row_scaled(out.data, out.indptr)
     out.eliminate_zeros()
-    counts = np.diff(out.indptr)
-    peak = np.ones(out.shape[0])
-    nonempty = counts > 0
-    if nonempty.any():
-        peak[nonempty] = np.maximum.reduceat(out.data, out.indptr[:-1][nonempty])
-    out.data /= np.repeat(peak, counts)
     return out
 
 
@@ -458,20 +452,23 @@ def _prune_rows(block: sp.csr_matrix, keep_top: int, pinned: np.ndarray | None,
     columns, ties to the lower column. Not every pinned entry: the charting artists are
     popular, co-listened with nearly everyone, and at 50 million rows keeping all of them
     meant 160 million entries."""
+    rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))
     keep = _row_top_mask(block.data, block.indices, block.indptr, keep_top)
     if pinned is not None:
         where = np.flatnonzero(pinned[block.indices])
-        rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))[where]
-        indptr = np.zeros(block.shape[0] + 1, np.int64)
-        np.cumsum(np.bincount(rows, minlength=block.shape[0]), out=indptr[1:])
-        keep[where[_row_top_mask(block.data[where], block.indices[where], indptr,
-                                 keep_pinned)]] = True
-    kept_rows = np.repeat(np.arange(block.shape[0]), np.diff(block.indptr))[keep]
-    indptr = np.zeros(block.shape[0] + 1, np.int64)
-    np.cumsum(np.bincount(kept_rows, minlength=block.shape[0]), out=indptr[1:])
-    out = sp.csr_matrix((block.data[keep], block.indices[keep], indptr), shape=block.shape)
+        keep[where[_row_top_mask(block.data[where], block.indices[where],
+                                 _indptr_of(rows[where], block.shape[0]), keep_pinned)]] = True
+    out = sp.csr_matrix((block.data[keep], block.indices[keep],
+                         _indptr_of(rows[keep], block.shape[0])), shape=block.shape)
     out.sort_indices()
     return out
+
+
+def _indptr_of(rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """CSR row pointers of entries whose (ascending) row numbers are ``rows``."""
+    indptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return indptr
 
 
 def _row_top_mask(data: np.ndarray, columns: np.ndarray, indptr: np.ndarray, k: int) -> np.ndarray:
