@@ -61,22 +61,15 @@ def ours(db: Path, **params: str) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def implicit_als(db: Path) -> tuple[np.ndarray, np.ndarray, float]:
-    from implicit.cpu.als import AlternatingLeastSquares
-    from implicit.nearest_neighbours import bm25_weight
-    from sklearn.preprocessing import normalize
-    from threadpoolctl import threadpool_limits
-
+    """The harness's ``ImplicitALS`` (BM25, ALS with BLAS on one thread as implicit asks,
+    normalized item factors), neighbours by the same cosine search as ours."""
+    from core.evaluation.methods import ImplicitALS
     from core.training.matrix import build_listen_matrix
 
     listens = build_listen_matrix(DuckDBWarehouse(db).iter_listens())
     listens = listens.keep_artists(listens.listeners >= 2)
     start = time.perf_counter()
-    weighted = bm25_weight(listens.streams, K1=100, B=0.8).astype(np.float32)
-    with threadpool_limits(1, "blas"):  # as implicit asks: its own threads, BLAS on one
-        als = AlternatingLeastSquares(factors=64, iterations=15, regularization=0.05,
-                                      random_state=0)
-        als.fit(weighted.T.tocsr(), show_progress=False)
-    factors = normalize(np.asarray(als.item_factors)).astype(np.float32)
+    factors = ImplicitALS().fit(listens.streams).features_
     idx, _ = FeatureCosine().fit(None, features=factors).similar(K)
     return listens.artist_ids, idx, time.perf_counter() - start
 
