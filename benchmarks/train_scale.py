@@ -18,7 +18,7 @@ Variants (all on the same generated DuckDB files, see ``generate_data.py``):
   DuckDB, ``--duckdb-memory`` bounding DuckDB's own memory); reports bytes fetched;
 * ``pushdown-train`` - the whole product training with ``mode="pushdown"`` (what ``auto``
   picks for a table too large for memory): pushed-down SVD, cosine neighbours, shared
-  listeners counted in DuckDB (at DuckDB's default memory limit), saved model.
+  listeners counted in DuckDB (``--duckdb-memory``, else the product's default limit), saved model.
 
 Usage::
 

@@ -29,8 +29,8 @@ def _secret() -> str | None:
 class Settings:
     warehouse: str = "duckdb"
     duckdb_path: Path = PROJECT_ROOT / "var" / "warehouse.duckdb"
-    #: DuckDB's memory during a pushed-down training (e.g. "4GB"); None: half of what this
-    #: process may use. DuckDB spills to disk past it.
+    #: DuckDB's memory during a pushed-down training (e.g. "4GB"); None: half of MemAvailable,
+    #: at most a quarter of an address-space cap. DuckDB spills to disk past it.
     duckdb_memory_limit: str | None = None
     demo_data_dir: Path = PROJECT_ROOT / "data" / "demo"
     model_dir: Path = PROJECT_ROOT / "var" / "models"
