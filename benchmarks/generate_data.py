@@ -7,7 +7,8 @@ say "generated".
 What is reproduced (measured from the demo listens table by ``measure_shape``, never typed in):
 
 * artists per listener: the demo's whole histogram (Last.fm kept each user's top 50 artists,
-  so almost every listener has exactly 50);
+  so almost every listener has exactly 50) -- or, with ``--listener-tail lognormal``, a heavy
+  tail like a label's real stream tables (see below);
 * listeners per artist: the demo's heavy tail, as its Lorenz curve (share of all listens held by
   the top x% of artists), stretched over the requested number of artists;
 * plays per row: the demo's quantile function, in log space.
@@ -17,6 +18,15 @@ listener to one home community; a share ``affinity`` of each listener's artists 
 the home community, the rest from the whole catalogue. A correct model puts artists of one
 community next to each other (``tests/test_generate_data.py`` checks it).
 
+Heavy-tailed listeners (``--listener-tail lognormal [--tail-p99 2000] [--tail-sigma 1.5]``):
+each listener's number of artists is drawn from a log-normal with that 99th percentile and
+sigma (so median = p99 / exp(2.326 sigma), about 61; mean = median * exp(sigma^2 / 2), about
+189), rounded, at least 1 and capped at the catalogue size. ``--rows N`` still writes exactly
+N rows (fewer, heavier listeners). A heavy listener's artists follow the same home-community /
+popularity mixture as everyone's; those the batched redraws cannot fill are drawn by weighted
+sampling without replacement from that mixture. Without the option the generated rows are
+exactly those made before the option existed, so earlier figures stay valid.
+
 The table is streamed: listeners are generated a chunk at a time (about ``chunk_rows`` rows)
 and each chunk is appended to the DuckDB file and/or the Parquet file before the next one is
 made, so memory does not grow with the requested size.
@@ -24,7 +34,9 @@ made, so memory does not grow with the requested size.
 Usage::
 
     .venv/bin/python benchmarks/generate_data.py --rows 50M --out var/bench/gen-50M \\
-        [--format duckdb|parquet|both] [--artists N] [--communities 40] [--seed 0]
+        [--format duckdb|parquet|both] [--artists N] [--communities 40] [--seed 0] \\
+        [--listener-tail demo|lognormal] [--tail-p99 2000] [--tail-sigma 1.5]
+    .venv/bin/python benchmarks/generate_data.py --stats var/bench/gen-*/warehouse.duckdb
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -42,6 +55,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from scipy import stats
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -119,17 +133,25 @@ def demo_shape() -> Shape:
     return measure_shape(frame)
 
 
-def shape_stats(listens: pd.DataFrame) -> dict[str, float]:
-    """The few numbers compared between the demo and a generated table (and printed)."""
-    degrees = listens.groupby("usernum").size()
-    listeners = np.sort(listens.groupby("artistnum").size().to_numpy())[::-1]
+def _count_stats(degrees: np.ndarray, listeners: np.ndarray) -> dict[str, float]:
+    """Artists per listener (its tail included) and the head share of listeners per artist."""
+    listeners = np.sort(listeners)[::-1]
     top = lambda share: listeners[: max(1, round(share * len(listeners)))].sum() / listeners.sum()  # noqa: E731
-    plays = listens["streams"].to_numpy(np.float64)
     return {
         "artists_per_listener_mean": float(degrees.mean()),
-        "artists_per_listener_p10": float(np.percentile(degrees, 10)),
+        **{f"artists_per_listener_p{q}": float(np.percentile(degrees, q)) for q in (10, 50, 90, 99)},
+        "artists_per_listener_max": float(degrees.max()),
         "top_1pct_artists_share": float(top(0.01)),
         "top_10pct_artists_share": float(top(0.10)),
+    }
+
+
+def shape_stats(listens: pd.DataFrame) -> dict[str, float]:
+    """The few numbers compared between the demo and a generated table (and printed)."""
+    plays = listens["streams"].to_numpy(np.float64)
+    return {
+        **_count_stats(listens.groupby("usernum").size().to_numpy(),
+                       listens.groupby("artistnum").size().to_numpy()),
         "plays_p25": float(np.percentile(plays, 25)),
         "plays_median": float(np.median(plays)),
         "plays_p90": float(np.percentile(plays, 90)),
@@ -148,13 +170,8 @@ def warehouse_stats(path: Path) -> dict[str, float]:
             f"SELECT quantile_cont(total_streams, [0.25, 0.5, 0.9]) AS q FROM {t}").fetchone()[0]
     finally:
         con.close()
-    listeners = np.sort(listeners)[::-1]
-    top = lambda share: listeners[: max(1, round(share * len(listeners)))].sum() / listeners.sum()  # noqa: E731
     return {
-        "artists_per_listener_mean": float(degrees.mean()),
-        "artists_per_listener_p10": float(np.percentile(degrees, 10)),
-        "top_1pct_artists_share": float(top(0.01)),
-        "top_10pct_artists_share": float(top(0.10)),
+        **_count_stats(degrees, listeners),
         "plays_p25": float(plays[0]), "plays_median": float(plays[1]), "plays_p90": float(plays[2]),
     }
 
@@ -178,6 +195,41 @@ def default_artists(rows: int) -> int:
     return int(min(100_000, max(1_000, round(17_632 * math.sqrt(rows / 92_834)))))
 
 
+_Z99 = float(stats.norm.ppf(0.99))
+
+
+@dataclass(frozen=True)
+class LogNormalTail:
+    """Artists per listener from a log-normal with this 99th percentile and sigma (of the log),
+    instead of the demo's histogram: real stream tables have listeners with thousands."""
+
+    p99: float = 2000.0
+    sigma: float = 1.5
+
+    def __post_init__(self) -> None:
+        if not (self.sigma > 0 and math.isfinite(self.sigma)):
+            raise ValueError(f"tail sigma must be a positive number, got {self.sigma}")
+        if not (self.p99 >= 2 and math.isfinite(self.p99)):
+            raise ValueError(f"tail p99 must be at least 2 artists, got {self.p99}")
+
+    @property
+    def median(self) -> float:
+        return self.p99 / math.exp(_Z99 * self.sigma)
+
+    @property
+    def mean(self) -> float:
+        """Of the continuous log-normal, before rounding and the catalogue cap."""
+        return self.median * math.exp(self.sigma**2 / 2)
+
+
+@lru_cache(maxsize=8)
+def _lognormal_degrees(tail: LogNormalTail, cap: int) -> tuple[np.ndarray, np.ndarray]:
+    """The log-normal rounded to 1, 2, ..., ``cap`` (the mass above ``cap`` lands on it)."""
+    edges = np.concatenate([[0.0], np.arange(1, cap) + 0.5, [np.inf]])
+    probs = np.diff(stats.lognorm.cdf(edges, s=tail.sigma, scale=tail.median))
+    return np.arange(1, cap + 1, dtype=np.int64), probs / probs.sum()
+
+
 @dataclass(frozen=True)
 class Spec:
     """What to generate; everything else follows from the demo's ``Shape``."""
@@ -188,6 +240,19 @@ class Spec:
     affinity: float = 0.6
     seed: int = 0
     chunk_rows: int = 2_000_000
+    tail: LogNormalTail | None = None  # artists per listener; None: the demo's histogram
+
+
+def listener_degrees(spec: Spec, shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+    """Artists per listener to draw from: values and their probabilities."""
+    if spec.tail is None:
+        return shape.degree_values, shape.degree_probs
+    return _lognormal_degrees(spec.tail, spec.artists)
+
+
+def mean_degree(spec: Spec, shape: Shape) -> float:
+    values, probs = listener_degrees(spec, shape)
+    return float(values @ probs)
 
 
 @dataclass(frozen=True)
@@ -233,7 +298,9 @@ def catalogue(spec: Spec, shape: Shape, calibrate: bool = True) -> Catalogue:
     cat = cat.reweighted(popularity)
     if not calibrate:
         return cat
-    sample_users = min(listener_count(spec, shape), 20_000)
+    # about a million rows (20,000 demo listeners), however heavy the listeners are
+    sample_users = min(listener_count(spec, shape), 20_000,
+                       int(1_000_000 / mean_degree(spec, shape)))
     for step in range(5):
         frame = _draw(spec, shape, cat, np.arange(sample_users),
                       np.random.default_rng([spec.seed, 5, step]))
@@ -245,14 +312,16 @@ def catalogue(spec: Spec, shape: Shape, calibrate: bool = True) -> Catalogue:
 
 
 def listener_count(spec: Spec, shape: Shape) -> int:
-    return int(math.ceil(spec.rows / shape.mean_degree))
+    """How many listeners ``spec.rows`` rows hold on average."""
+    return int(math.ceil(spec.rows / mean_degree(spec, shape)))
 
 
 def _draw(spec: Spec, shape: Shape, cat: Catalogue, users: np.ndarray,
           rng: np.random.Generator) -> pd.DataFrame:
     """The listens of ``users``: ``(usernum, artistnum, streams, community)``, sorted."""
     home = rng.integers(0, spec.communities, len(users))
-    degree = rng.choice(shape.degree_values, size=len(users), p=shape.degree_probs)
+    values, probs = listener_degrees(spec, shape)
+    degree = rng.choice(values, size=len(users), p=probs)
     kept_user, kept_artist = np.empty(0, np.int64), np.empty(0, np.int64)
     need = degree.copy()
     for _ in range(8):  # redraw for listeners still short of their artist count
@@ -279,13 +348,39 @@ def _draw(spec: Spec, shape: Shape, cat: Catalogue, users: np.ndarray,
         first = first[rank < degree[by_user]]
         kept_user, kept_artist = all_user[first], all_artist[first]
         need = degree - np.bincount(kept_user, minlength=len(users))
-    user_of, artist, keep = kept_user, kept_artist, slice(None)
-    frame = pd.DataFrame({"usernum": users[user_of[keep]], "artistnum": artist[keep]})
+    # only with a tail: the demo path keeps its output byte for byte (at catalogues of a few
+    # thousand artists some of its listeners end a few artists short)
+    if spec.tail is not None and need.any():
+        extra_user, extra_artist = _fill_short(spec, cat, home, kept_user, kept_artist, need, rng)
+        kept_user = np.concatenate([kept_user, extra_user])
+        kept_artist = np.concatenate([kept_artist, extra_artist])
+    frame = pd.DataFrame({"usernum": users[kept_user], "artistnum": kept_artist})
     frame = frame.sort_values(["usernum", "artistnum"], ignore_index=True)
     logs = np.interp(rng.random(len(frame)), shape.play_probs, shape.play_log_quantiles)
     frame["streams"] = np.maximum(1, np.rint(np.exp(logs))).astype(np.int64)
     frame["community"] = home[np.searchsorted(users, frame["usernum"].to_numpy())].astype(np.int16)
     return frame
+
+
+def _fill_short(spec: Spec, cat: Catalogue, home: np.ndarray, kept_user: np.ndarray,
+                kept_artist: np.ndarray, need: np.ndarray, rng: np.random.Generator,
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The missing artists of listeners the redraws left short (heavy listeners keep drawing
+    artists they already have), by weighted sampling without replacement (Efraimidis-Spirakis
+    keys) from the same mixture: ``affinity`` home community, the rest the whole catalogue."""
+    community_weight = np.bincount(cat.community, weights=cat.weight, minlength=spec.communities)
+    anywhere = (1 - spec.affinity) * cat.weight / cat.weight.sum()
+    at_home = spec.affinity * cat.weight / community_weight[cat.community]
+    starts = np.searchsorted(kept_user, np.arange(len(need) + 1))  # kept_user is sorted
+    extra_user, extra_artist = [], []
+    for user in np.flatnonzero(need):
+        weight = anywhere + np.where(cat.community == home[user], at_home, 0.0)
+        # floored so a zero weight (affinity 1, away from home) still ranks before a kept artist
+        keys = rng.exponential(size=spec.artists) / np.maximum(weight, 1e-300)
+        keys[kept_artist[starts[user]:starts[user + 1]]] = np.inf
+        extra_artist.append(np.argpartition(keys, need[user] - 1)[: need[user]])
+        extra_user.append(np.full(need[user], user))
+    return np.concatenate(extra_user), np.concatenate(extra_artist)
 
 
 def listen_chunks(spec: Spec, shape: Shape, cat: Catalogue | None = None,
@@ -296,7 +391,7 @@ def listen_chunks(spec: Spec, shape: Shape, cat: Catalogue | None = None,
     numbered 0, 1, 2, ... and added until the requested rows are reached.
     """
     cat = cat or catalogue(spec, shape)
-    users_per_chunk = max(1, int(spec.chunk_rows / shape.mean_degree))
+    users_per_chunk = max(1, int(spec.chunk_rows / mean_degree(spec, shape)))
     left, first, chunk = spec.rows, 0, 0
     while left > 0:
         users = np.arange(first, first + users_per_chunk)
@@ -383,7 +478,7 @@ def write(spec: Spec, out: Path, formats: tuple[str, ...] = ("duckdb",), shape: 
         con = duckdb.connect(str(partial))
         con.execute(f'CREATE TABLE "{USER_ARTIST_STREAMS.name}" ({_LISTEN_DDL})')
     parquet = out / f"{USER_ARTIST_STREAMS.name.lower()}.parquet"
-    start, rows = time.perf_counter(), 0
+    start, rows, listeners = time.perf_counter(), 0, 0
     try:
         for frame in listen_chunks(spec, shape, cat):
             table = _listens_arrow(frame, names)
@@ -396,6 +491,7 @@ def write(spec: Spec, out: Path, formats: tuple[str, ...] = ("duckdb",), shape: 
                     writer = pq.ParquetWriter(parquet, table.schema, compression="zstd")
                 writer.write_table(table)
             rows += len(frame)
+            listeners = int(frame["usernum"].iat[-1]) + 1  # numbered 0, 1, ...; none is empty
             if progress:
                 print(f"\r{rows:,} / {spec.rows:,} rows ({time.perf_counter() - start:.0f} s)",
                       end="", file=sys.stderr, flush=True)
@@ -419,7 +515,7 @@ def write(spec: Spec, out: Path, formats: tuple[str, ...] = ("duckdb",), shape: 
     if progress:
         print(file=sys.stderr)
     np.save(out / "communities.npy", cat.community)
-    return {"rows": rows, "listeners": listener_count(spec, shape), "seconds":
+    return {"rows": rows, "listeners": listeners, "seconds":
             round(time.perf_counter() - start, 1), **asdict(spec)}
 
 
@@ -434,6 +530,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--communities", type=int, default=40)
     p.add_argument("--affinity", type=float, default=0.6)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--listener-tail", choices=["demo", "lognormal"], default="demo",
+                   help="artists per listener: the demo's histogram (Last.fm kept each user's "
+                        "top 50) or a heavy log-normal tail like real stream tables")
+    p.add_argument("--tail-p99", type=float, metavar="ARTISTS",
+                   help=f"lognormal: 99th percentile of artists per listener "
+                        f"(default {LogNormalTail.p99:g})")
+    p.add_argument("--tail-sigma", type=float, metavar="SIGMA",
+                   help=f"lognormal: sigma of log(artists per listener) "
+                        f"(default {LogNormalTail.sigma:g})")
     args = p.parse_args(argv)
     if args.stats:
         demo = shape_stats(pd.read_parquet(DEMO_PARQUET).rename(columns={"total_streams": "streams"}))
@@ -444,8 +549,19 @@ def main(argv: list[str] | None = None) -> int:
     if not args.rows or not args.out:
         p.error("--rows and --out are required")
     rows = parse_rows(args.rows)
-    spec = Spec(rows, args.artists or default_artists(rows), args.communities, args.affinity,
-                args.seed)
+    artists = args.artists or default_artists(rows)
+    tail = None
+    if args.listener_tail == "lognormal":
+        given = {"p99": args.tail_p99, "sigma": args.tail_sigma}
+        try:
+            tail = LogNormalTail(**{k: v for k, v in given.items() if v is not None})
+        except ValueError as error:
+            p.error(str(error))
+        if tail.p99 > artists:
+            p.error(f"--tail-p99 {tail.p99:g} exceeds the catalogue ({artists:,} artists)")
+    elif args.tail_p99 is not None or args.tail_sigma is not None:
+        p.error("--tail-p99 and --tail-sigma need --listener-tail lognormal")
+    spec = Spec(rows, artists, args.communities, args.affinity, args.seed, tail=tail)
     formats = ("duckdb", "parquet") if args.format == "both" else (args.format,)
     info = write(spec, args.out, formats)
     print(f"generated data: {info}")
