@@ -26,7 +26,7 @@ from core.evaluation import evaluate_methods, load_evaluation_data, write_report
 from core.evaluation.methods import (
     SEED_DESIGN,
     BM25ItemKNN,
-    HybridNeighbours,
+    HybridSimilarity,
     RP3beta,
     SimilarityMethod,
     exploration_methods,
@@ -63,15 +63,21 @@ def with_reference(report: pd.DataFrame) -> pd.DataFrame:
 
 
 def tuning_grid(has_implicit: bool) -> dict[str, SimilarityMethod]:
-    """The grid the hybrid's parameters were chosen from (inner split and dev artists only)."""
+    """The grid the default's parameters were chosen from (inner split and dev artists only):
+    the evidence shrinkage against the weight of the feature cosine, and a few neighbours."""
     grid: dict[str, SimilarityMethod] = {"RP3beta (β=0.25)": RP3beta()}
     if has_implicit:
         grid["BM25 item-kNN"] = BM25ItemKNN()
-    for beta in (0.2, 0.25, 0.3):
-        for svd_weight in (0.25, 0.35):
-            for bm25 in (0.0, 0.3):
-                grid[f"hybrid β={beta} svd={svd_weight} bm25={bm25}"] = HybridNeighbours(
-                    beta=beta, svd_weight=svd_weight, bm25_weight=bm25)
+    for shrinkage in (0.0, 0.5, 1.0, 2.0, 5.0):
+        for svd_weight in (0.35, 1.0, 1.5):
+            grid[f"hybrid shrinkage={shrinkage} svd={svd_weight}"] = HybridSimilarity(
+                shrinkage=shrinkage, svd_weight=svd_weight)
+    for name, extra in {"β=0.3": {"beta": 0.3}, "β=0.1": {"beta": 0.1},
+                        "bm25=0.6": {"bm25_weight": 0.6}, "SVD(128)": {"n_components": 128},
+                        "listener prior 3": {"listener_prior": 3.0},
+                        "200 candidates": {"n_candidates": 200}}.items():
+        grid[f"hybrid shrinkage=0.5 svd=1.0 {name}"] = HybridSimilarity(
+            shrinkage=0.5, svd_weight=1.0, **extra)
     return grid
 
 

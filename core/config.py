@@ -32,12 +32,17 @@ class Settings:
     #: DuckDB's memory during a pushed-down training (e.g. "4GB"); None: half of MemAvailable,
     #: at most a quarter of an address-space cap. DuckDB spills to disk past it.
     duckdb_memory_limit: str | None = None
+    #: where DuckDB spills during a pushed-down training; None: DuckDB's default
+    #: (``<database>.tmp`` beside the file)
+    duckdb_temp_directory: Path | None = None
     demo_data_dir: Path = PROJECT_ROOT / "data" / "demo"
     model_dir: Path = PROJECT_ROOT / "var" / "models"
     num_features: int = 64
     num_clusters: int = 10
     min_listeners: int = 2
     top_k: int = 100
+    #: a listener's most-streamed artists that count for co-listening (0: all)
+    listener_cap: int = 500
     random_state: int = 0
     snowflake_account: str | None = None
     snowflake_user: str | None = None

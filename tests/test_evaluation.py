@@ -31,7 +31,7 @@ from core.evaluation.harness import (
 )
 from core.evaluation.methods import (
     EASE,
-    HybridNeighbours,
+    HybridSimilarity,
     Popularity,
     RandomSimilarity,
     RP3beta,
@@ -178,7 +178,7 @@ def test_rp3beta_by_hand():
 
 
 @pytest.mark.parametrize("method", [Popularity(), RP3beta(), EASE(l2=1.0, min_listeners=1),
-                                    SVDCosine(4), HybridNeighbours(n_components=4)],
+                                    SVDCosine(4), HybridSimilarity(n_components=4)],
                          ids=lambda m: type(m).__name__)
 def test_similar_lists_are_sorted_positive_and_never_self(method):
     X = _listens()

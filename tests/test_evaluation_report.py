@@ -13,7 +13,7 @@ import pytest
 from core.config import Settings
 from core.errors import InsightsError
 from core.evaluation.clusters import CLUSTERING_NAMES
-from core.evaluation.methods import SEED_DESIGN, HybridNeighbours
+from core.evaluation.methods import SEED_DESIGN, HybridSimilarity
 from core.evaluation.report import (
     ALS_BASELINE,
     BM25_BASELINE,
@@ -38,7 +38,7 @@ from core.model import ModelStore
 from core.training.pipeline import TrainingParams
 from tests.dashboard_fixtures import TRAIN_PARAMS, tiny_env
 
-DEFAULT = "this model: hybrid RP3beta(β=0.2) + 0.35·cos SVD(64) + 0.3·BM25"
+DEFAULT = "this model: hybrid (RP3beta(β=0.2) + 0.3·BM25 + 1·cos SVD(64)) x shared / (shared + 0.5)"
 
 
 def sample_result() -> EvaluationResult:
@@ -62,8 +62,9 @@ def test_model_params_rebuild_the_shipped_method_and_ignore_unknown_keys() -> No
     assert params.num_features == 32 and params.rp3_beta == 0.3
     assert params.svd_weight == TrainingParams().svd_weight  # missing: today's default
     method = params.similarity_method()
-    assert isinstance(method, HybridNeighbours) and method.beta == 0.3 and method.n_components == 32
-    assert default_method_name(params) == "this model: hybrid RP3beta(β=0.3) + 0.35·cos SVD(32) + 0.3·BM25"
+    assert isinstance(method, HybridSimilarity) and method.beta == 0.3 and method.n_components == 32
+    assert default_method_name(params) == (
+        "this model: hybrid (RP3beta(β=0.3) + 0.3·BM25 + 1·cos SVD(32)) x shared / (shared + 0.5)")
     assert default_method_name(TrainingParams(similarity="cosine"), from_model=False) == (
         "product default: cosine of SVD(64) features")
 

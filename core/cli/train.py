@@ -18,6 +18,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--clusters", type=int, help="number of artist clusters (NUM_CLUSTERS)")
     p.add_argument("--min-listeners", type=int, help="leave out artists with fewer listeners")
     p.add_argument("--top-k", type=int, help="similar artists kept per artist (TOP_K)")
+    p.add_argument("--listener-cap", type=int,
+                   help="a listener's most-streamed artists that count for co-listening, 0 for "
+                        "all (LISTENER_CAP, default 500)")
     p.add_argument("--clustering", choices=sorted(CLUSTERINGS), help="clustering method")
     p.add_argument("--similarity", choices=SIMILARITIES,
                    help="similar-artist method: hybrid (default, chosen by benchmarks/quality.py) "
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         params = TrainingParams.from_settings(
             settings, num_features=args.features, num_clusters=args.clusters,
             min_listeners=args.min_listeners, top_k=args.top_k, clustering=args.clustering,
-            similarity=args.similarity,
+            similarity=args.similarity, listener_cap=args.listener_cap,
             random_state=args.seed, mode=args.mode,
         )
         bar = None if args.quiet else ProgressBar()

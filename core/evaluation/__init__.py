@@ -15,14 +15,14 @@ from core.evaluation.harness import (
     geo_baselines,
     write_report,
 )
-from core.evaluation.methods import HybridNeighbours, SimilarityMethod, reference_methods
+from core.evaluation.methods import HybridSimilarity, SimilarityMethod, reference_methods
 from core.evaluation.split import HoldoutSplit, holdout_split
 
 __all__ = [
     "DEFAULT_PROTOCOL",
     "EvaluationData",
     "HoldoutSplit",
-    "HybridNeighbours",
+    "HybridSimilarity",
     "Protocol",
     "SimilarityMethod",
     "evaluate_methods",

@@ -12,6 +12,7 @@ are differences between methods and nothing else.
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from collections.abc import Mapping
@@ -20,24 +21,29 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.base import clone
 
 from core.evaluation.data import EvaluationData
 from core.evaluation.methods import SimilarityMethod
 from core.evaluation.metrics import (
+    coverage,
+    geo_ndcgs,
     geo_scores,
     leave_one_out_mean,
     ndcg_at_k,
     predict_shares,
     recall_at_k,
     recommend,
-    tag_agreement,
+    standard_error,
+    tag_agreements,
 )
 from core.evaluation.split import HoldoutSplit, holdout_split
 from core.progress import ProgressCallback, no_progress
 
-COLUMNS = ("recall@10", "ndcg@10", "tag@10", "geo_ndcg@10", "geo_spearman", "geo_ndcg@10_abs",
-           "geo_no_peers", "fit_s", "neighbours_s", "holdout_fit_s")
+COLUMNS = ("recall@10", "ndcg@10", "tag@10", "geo_ndcg@10", "coverage@10", "geo_spearman",
+           "geo_ndcg@10_abs", "geo_no_peers", "recall@10_se", "ndcg@10_se", "tag@10_se",
+           "geo_ndcg@10_se", "coverage@10_se", "fit_s", "neighbours_s", "holdout_fit_s")
 
 
 @dataclass(frozen=True)
@@ -49,6 +55,8 @@ class Protocol:
     list_length: int = 50
     k: int = 10
     tag_min_listeners: int = 5
+    #: coverage counts the artists training models by default (MIN_LISTENERS)
+    coverage_min_listeners: int = 2
     geo_peers: int = 10
     random_state: int = 0
 
@@ -70,6 +78,7 @@ def holdout_metrics(
     ndcg = [ndcg_at_k(r, split.test_items(u), protocol.k) for u, r in zip(split.users, recs,
                                                                           strict=True)]
     return {"recall@10": float(np.mean(recall)), "ndcg@10": float(np.mean(ndcg)),
+            "recall@10_se": standard_error(recall), "ndcg@10_se": standard_error(ndcg),
             "holdout_fit_s": fit_s}
 
 
@@ -117,7 +126,7 @@ def full_data_metrics(
     everyone and saves most of a dense method's time; ``neighbours_s`` times those lists.
     """
     start = time.perf_counter()
-    fitted = clone(method).fit(data.streams)
+    fitted = fit_on_all(method, data)
     fit_s = time.perf_counter() - start
     judged = tag_rows(data, protocol)
     start = time.perf_counter()
@@ -125,15 +134,38 @@ def full_data_metrics(
     if len(judged):
         idx[judged] = fitted.similar(protocol.k, rows=judged)[0]
     neighbours_s = time.perf_counter() - start
-    tag = tag_agreement(idx, data.genres, judged, protocol.k)
-    out: dict[str, float] = {"tag@10": tag, "fit_s": fit_s, "neighbours_s": neighbours_s}
+    tags = tag_agreements(idx, data.genres, judged, protocol.k)
+    out: dict[str, float] = {"tag@10": float(np.mean(tags)) if len(tags) else float("nan"),
+                             "tag@10_se": standard_error(tags), "fit_s": fit_s,
+                             "neighbours_s": neighbours_s}
+    modelled = np.flatnonzero(data.listeners >= protocol.coverage_min_listeners)
+    lists = np.full((data.n_artists, protocol.k), -1, np.int64)
+    if len(modelled):
+        lists[modelled] = fitted.similar(protocol.k, rows=modelled)[0]
+    reach = coverage(lists, modelled, protocol.k)
+    out["coverage@10"] = reach
+    out["coverage@10_se"] = float(np.sqrt(reach * (1 - reach) / max(len(modelled), 1)))
     if len(data.country_rows) > 1:
         predicted, absolute, no_peers = geo_predictions(fitted, data, protocol)
-        ndcg, rho = geo_scores(predicted, data.country_shares, protocol.k)
+        ndcgs = geo_ndcgs(predicted, data.country_shares, protocol.k)
+        _, rho = geo_scores(predicted, data.country_shares, protocol.k)
         ndcg_abs, _ = geo_scores(absolute, data.country_shares, protocol.k)
-        out.update({"geo_ndcg@10": ndcg, "geo_spearman": rho, "geo_ndcg@10_abs": ndcg_abs,
+        out.update({"geo_ndcg@10": float(np.mean(ndcgs)), "geo_ndcg@10_se": standard_error(ndcgs),
+                    "geo_spearman": rho, "geo_ndcg@10_abs": ndcg_abs,
                     "geo_no_peers": float(no_peers)})
     return out
+
+
+def fit_on_all(method: SimilarityMethod, data: EvaluationData,
+               streams: sp.spmatrix | None = None) -> SimilarityMethod:
+    """A fresh clone fitted on all listens (or ``streams``); a method that keeps extra
+    candidates among the artists with market data (the product's default does) is told which
+    they are, as training tells it, so the map is judged on what the product serves."""
+    fitted = clone(method)
+    streams = data.streams if streams is None else streams
+    if "market" in inspect.signature(fitted.fit).parameters:
+        return fitted.fit(streams, market=data.country_rows)
+    return fitted.fit(streams)
 
 
 def geo_baselines(data: EvaluationData, protocol: Protocol = DEFAULT_PROTOCOL) -> pd.DataFrame:

@@ -23,14 +23,12 @@ from core.training.factorization import SVDFeatures
 from core.training.pipeline import TrainingParams
 from core.training.similarity import (  # noqa: F401 - re-exported for the harness and tests
     BLOCK_ROWS,
-    HybridNeighbours,
+    HybridSimilarity,
     SimilarityMethod,
     SparseSimilarity,
-    _binary,
-    _log1p,
+    binary,
     bm25_weight,
-    row_max_scale,
-    rp3beta_matrix,
+    log1p,
     top_k_indices,
 )
 
@@ -137,7 +135,7 @@ class SVDCosine(FactorCosine):
     def fit(self, X: sp.spmatrix, y: object = None) -> SVDCosine:
         self.n_artists_ = X.shape[0]
         svd = SVDFeatures(self.n_components, random_state=self.random_state)
-        self.features_ = normalize(svd.fit_transform(_log1p(X))).astype(np.float32)
+        self.features_ = normalize(svd.fit_transform(log1p(X))).astype(np.float32)
         self.labels_ = None
         return self
 
@@ -231,6 +229,37 @@ class BM25ItemKNN(SparseSimilarity):
         return self
 
 
+def rp3beta_matrix(artist_user: sp.csr_matrix, alpha: float = 1.0, beta: float = 0.25) -> sp.csr_matrix:
+    """Sparse RP3beta artist x artist similarity (diagonal removed) from a weighted matrix."""
+    p_au = normalize(artist_user, norm="l1", axis=1)
+    p_ua = normalize(artist_user.T.tocsr(), norm="l1", axis=1)
+    if alpha != 1.0:
+        p_au = p_au.power(alpha)
+        p_ua = p_ua.power(alpha)
+    popularity = np.diff(sp.csr_matrix(artist_user).indptr).astype(np.float64)
+    inv_pop = np.zeros_like(popularity)
+    np.power(popularity, -beta, out=inv_pop, where=popularity > 0)
+    walk = sp.csr_matrix((p_au @ p_ua).tocsr() @ sp.diags(inv_pop))
+    walk.setdiag(0)
+    walk.eliminate_zeros()
+    return walk
+
+
+def row_max_scale(matrix: sp.spmatrix) -> sp.csr_matrix:
+    """Clip at 0 and divide every row by its maximum, so each row's best neighbour scores 1."""
+    out = sp.csr_matrix(matrix, dtype=np.float64, copy=True)
+    out.data = np.maximum(out.data, 0.0)
+    counts = np.diff(out.indptr)
+    peak = np.ones(len(counts))
+    nonempty = counts > 0
+    if nonempty.any():
+        peak[nonempty] = np.maximum.reduceat(out.data, out.indptr[:-1][nonempty])
+    peak[peak <= 0] = 1.0
+    out.data /= np.repeat(peak, counts)
+    out.eliminate_zeros()
+    return out
+
+
 class RP3beta(SparseSimilarity):
     """RP3beta (Paudel et al. 2017): three-step random walk artist -> listener -> artist, with the
     arrival probability divided by ``popularity ** beta`` so hits do not top every list.
@@ -245,7 +274,7 @@ class RP3beta(SparseSimilarity):
 
     def fit(self, X: sp.spmatrix, y: object = None) -> RP3beta:
         self.n_artists_ = X.shape[0]
-        self.similarity_ = rp3beta_matrix(_binary(X), self.alpha, self.beta)
+        self.similarity_ = rp3beta_matrix(binary(X), self.alpha, self.beta)
         return self
 
 
@@ -260,10 +289,10 @@ class EASE(SimilarityMethod):
         self.min_listeners = min_listeners
 
     def fit(self, X: sp.spmatrix, y: object = None) -> EASE:
-        binary = _binary(X)
+        played = binary(X)
         self.n_artists_ = X.shape[0]
-        self.kept_ = np.flatnonzero(np.diff(binary.indptr) >= self.min_listeners)
-        sub = binary[self.kept_]
+        self.kept_ = np.flatnonzero(np.diff(played.indptr) >= self.min_listeners)
+        sub = played[self.kept_]
         gram = (sub @ sub.T).toarray()
         gram[np.diag_indices_from(gram)] += self.l2
         inverse = np.linalg.inv(gram)
@@ -289,7 +318,8 @@ class EASE(SimilarityMethod):
 # -- the hybrid found by the exploration -------------------------------------------------------
 # -- the benchmark's line-up -------------------------------------------------------------------
 SEED_DESIGN = "seed design (log, SVD(1000), BGM(10), within cluster)"
-HYBRID = "hybrid (product default): RP3beta(β=0.2) + 0.35·cos SVD(64) + 0.3·BM25"
+HYBRID = ("hybrid (product default): (RP3beta(β=0.2) + 0.3·BM25 + 1.0·cos SVD(64)) "
+          "x shared / (shared + 0.5)")
 
 
 def reference_methods(
@@ -321,10 +351,10 @@ def reference_methods(
 def exploration_methods() -> dict[str, SimilarityMethod]:
     """Ablations and neighbours of the hybrid, to show which part earns what."""
     return {
-        "hybrid without SVD": HybridNeighbours(svd_weight=0.0),
-        "hybrid without BM25": HybridNeighbours(bm25_weight=0.0),
-        "RP3beta(β=0.2) alone": HybridNeighbours(svd_weight=0.0, bm25_weight=0.0),
-        "hybrid, β=0.25": HybridNeighbours(beta=0.25),
-        "hybrid, SVD(32)": HybridNeighbours(n_components=32),
-        "hybrid, SVD(128)": HybridNeighbours(n_components=128),
+        "hybrid without SVD": HybridSimilarity(svd_weight=0.0),
+        "hybrid without BM25": HybridSimilarity(bm25_weight=0.0),
+        "RP3beta(β=0.2) alone": HybridSimilarity(svd_weight=0.0, bm25_weight=0.0),
+        "hybrid, β=0.25": HybridSimilarity(beta=0.25),
+        "hybrid, SVD(32)": HybridSimilarity(n_components=32),
+        "hybrid, SVD(128)": HybridSimilarity(n_components=128),
     }

@@ -93,23 +93,50 @@ def recommend(
     return out
 
 
-def tag_agreement(
+def tag_agreements(
     idx: np.ndarray, genres: np.ndarray, rows: np.ndarray, k: int = 10
-) -> float:
-    """Mean share of each artist's first ``k`` neighbours that carry the same top tag.
+) -> np.ndarray:
+    """Per artist of ``rows``: the share of its first ``k`` neighbours with the same top tag.
 
     The denominator is always ``k``: a missing neighbour, or one without a tag, is not agreement,
     so a method cannot score well by saying little.
     """
-    if len(rows) == 0:
-        return float("nan")
-    shares = []
-    for row in rows:
+    shares = np.empty(len(rows))
+    for i, row in enumerate(rows):
         own = genres[row]
         neighbours = [j for j in idx[row, :k] if j >= 0]
-        same = sum(1 for j in neighbours if genres[j] is not None and genres[j] == own)
-        shares.append(same / k)
-    return float(np.mean(shares))
+        shares[i] = sum(1 for j in neighbours if genres[j] is not None and genres[j] == own) / k
+    return shares
+
+
+def tag_agreement(
+    idx: np.ndarray, genres: np.ndarray, rows: np.ndarray, k: int = 10
+) -> float:
+    """Mean of ``tag_agreements``."""
+    if len(rows) == 0:
+        return float("nan")
+    return float(np.mean(tag_agreements(idx, genres, rows, k)))
+
+
+def standard_error(values: np.ndarray) -> float:
+    """Standard error of the mean of per-unit scores (listeners or artists)."""
+    values = np.asarray(values, np.float64)
+    if len(values) < 2:
+        return float("nan")
+    return float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def coverage(idx: np.ndarray, rows: np.ndarray, k: int = 10) -> float:
+    """Share of the artists ``rows`` that appear in at least one other of them's first ``k``
+    neighbours: how much of the long tail a user can reach by browsing similar artists."""
+    if len(rows) == 0:
+        return float("nan")
+    listed = idx[rows, :k].ravel()
+    member = np.zeros(max(idx.shape[0], int(listed.max(initial=-1)) + 1), bool)
+    member[rows] = True
+    reached = np.zeros_like(member)
+    reached[listed[(listed >= 0)]] = True
+    return float((reached & member).sum() / len(rows))
 
 
 def predict_shares(peer_idx: np.ndarray, peer_sim: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -126,11 +153,15 @@ def predict_shares(peer_idx: np.ndarray, peer_sim: np.ndarray, values: np.ndarra
     return out
 
 
+def geo_ndcgs(predicted: np.ndarray, actual: np.ndarray, k: int = 10) -> np.ndarray:
+    """Graded nDCG@k of the country order, one per artist."""
+    return np.array([graded_ndcg_at_k(p, a, k) for p, a in zip(predicted, actual, strict=True)])
+
+
 def geo_scores(predicted: np.ndarray, actual: np.ndarray, k: int = 10) -> tuple[float, float]:
     """Mean graded nDCG@k of the country order and mean Spearman, one row per artist."""
-    ndcg = [graded_ndcg_at_k(p, a, k) for p, a in zip(predicted, actual, strict=True)]
     rho = [spearman(p, a) for p, a in zip(predicted, actual, strict=True)]
-    return float(np.mean(ndcg)), float(np.mean(rho))
+    return float(np.mean(geo_ndcgs(predicted, actual, k))), float(np.mean(rho))
 
 
 def leave_one_out_mean(values: np.ndarray) -> np.ndarray:

@@ -114,8 +114,9 @@ def default_method_name(params: TrainingParams, from_model: bool = True) -> str:
     owner = "this model" if from_model else "product default"
     if params.similarity == "cosine":
         return f"{owner}: cosine of SVD({params.num_features}) features"
-    return (f"{owner}: hybrid RP3beta(β={params.rp3_beta:g}) + {params.svd_weight:g}·cos "
-            f"SVD({params.num_features}) + {params.bm25_weight:g}·BM25")
+    return (f"{owner}: hybrid (RP3beta(β={params.rp3_beta:g}) + {params.bm25_weight:g}·BM25 + "
+            f"{params.svd_weight:g}·cos SVD({params.num_features})) x shared / (shared + "
+            f"{params.shrinkage:g})")
 
 
 def evaluation_methods(

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
 from core.evaluation.data import EvaluationData
 from core.evaluation.harness import (
     DEFAULT_PROTOCOL,
     Protocol,
+    fit_on_all,
     geo_predictions,
     holdout_metrics,
     tag_rows,
 )
 from core.evaluation.methods import SimilarityMethod
-from core.evaluation.metrics import geo_scores, tag_agreement
+from core.evaluation.metrics import coverage, geo_scores, tag_agreement
 from core.evaluation.split import HoldoutSplit, holdout_split
 
 
@@ -61,7 +61,11 @@ def tuning_metrics(
 ) -> dict[str, float]:
     """Inner-split recall/nDCG, and tag/geo of a fit on the outer train matrix, per half."""
     out = holdout_metrics(method, tuning.inner, protocol)
-    fitted = clone(method).fit(tuning.outer.train)
+    fitted = fit_on_all(method, data, tuning.outer.train)
+    modelled = np.flatnonzero(data.listeners >= protocol.coverage_min_listeners)
+    lists = np.full((data.n_artists, protocol.k), -1, np.int64)
+    lists[modelled] = fitted.similar(protocol.k, rows=modelled)[0]
+    out["coverage@10"] = coverage(lists, modelled, protocol.k)
     for half in halves:
         tag_set = tuning.tag_dev if half == "dev" else tuning.tag_rest
         geo_set = tuning.geo_dev if half == "dev" else tuning.geo_rest

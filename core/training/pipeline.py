@@ -26,12 +26,18 @@ from core.names import normalize_name
 from core.progress import ProgressCallback, StepProgress
 from core.training.clustering import KMeansClusters, SeedMixtureClusters
 from core.training.factorization import SVDFeatures
-from core.training.matrix import ListenMatrix, build_listen_matrix
+from core.training.matrix import build_listen_matrix
 from core.training.mode import training_mode
 from core.training.neighbours import shared_listeners
-from core.training.pushdown import PushdownSVD, shared_listeners_pushdown
-from core.training.similarity import FeatureCosine, HybridNeighbours, SimilarityMethod
+from core.training.pushdown import (
+    PushdownSVD,
+    prepare_listens,
+    pushdown_candidates,
+    shared_listeners_prepared,
+)
+from core.training.similarity import FeatureCosine, HybridSimilarity, SimilarityMethod
 from core.training.weighting import LogWeighting
+from core.warehouse import pushdown_sql as q
 from core.warehouse.base import Warehouse
 
 STEPS = {"read": 3.0, "weight": 0.5, "factorize": 3.0, "normalize": 0.2, "cluster": 1.0,
@@ -50,13 +56,21 @@ class TrainingParams:
     clustering: str = "kmeans"
     similarity: str = "hybrid"
     rp3_beta: float = 0.2
-    svd_weight: float = 0.35
+    svd_weight: float = 1.0
     bm25_weight: float = 0.3
+    #: evidence: a pair's score is multiplied by shared / (shared + shrinkage)
+    shrinkage: float = 0.5
+    #: a listener's most-streamed artists that count for co-listening (0: all)
+    listener_cap: int = 500
+    #: candidates per artist re-ranked with the feature cosine (at least TOP_K), and extra ones
+    #: among artists with market data (the map's peers)
+    candidates: int = 100
+    market_candidates: int = 50
     random_state: int = 0
     batch_rows: int = 1_000_000
     #: "memory" reads the listens into this process; "pushdown" runs the passes over them in
-    #: the warehouse (memory independent of rows; cosine similarity, as the hybrid needs the
-    #: listen matrix); "auto" picks by row count and available memory
+    #: the warehouse (memory independent of rows, the same similarity); "auto" picks by row
+    #: count and available memory
     mode: str = "auto"
 
     @classmethod
@@ -64,7 +78,7 @@ class TrainingParams:
         values = dict(
             num_features=settings.num_features, num_clusters=settings.num_clusters,
             min_listeners=settings.min_listeners, top_k=settings.top_k,
-            random_state=settings.random_state,
+            listener_cap=settings.listener_cap, random_state=settings.random_state,
         )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -80,22 +94,30 @@ class TrainingParams:
             raise InsightsError(f"similarity must be one of {', '.join(SIMILARITIES)}")
         if self.mode not in ("auto", "memory", "pushdown"):
             raise InsightsError("training mode must be auto, memory or pushdown")
+        if self.shrinkage < 0 or self.listener_cap < 0 or self.candidates < 1:
+            raise InsightsError("shrinkage and LISTENER_CAP must be at least 0, candidates at "
+                                "least 1")
 
     def similarity_method(self) -> SimilarityMethod:
         """The configured similarity, unfitted."""
         if self.similarity == "cosine":
             return FeatureCosine()
-        return HybridNeighbours(
-            beta=self.rp3_beta, n_components=self.num_features, svd_weight=self.svd_weight,
-            bm25_weight=self.bm25_weight, random_state=self.random_state,
+        return HybridSimilarity(
+            beta=self.rp3_beta, svd_weight=self.svd_weight, bm25_weight=self.bm25_weight,
+            shrinkage=self.shrinkage, listener_cap=self.listener_cap or None,
+            n_candidates=max(self.candidates, self.top_k),
+            n_market_candidates=max(self.market_candidates, self.market_peers),
+            n_components=self.num_features, random_state=self.random_state,
         )
 
     def describe_similarity(self) -> str:
         if self.similarity == "cosine":
             return "cosine of features, clipped to [0, 1]"
         return (
-            f"hybrid: RP3beta(beta={self.rp3_beta}) + {self.svd_weight} x cosine of features + "
-            f"{self.bm25_weight} x BM25 overlap, each row scaled to max 1, over co-listened pairs"
+            f"hybrid: (RP3beta(beta={self.rp3_beta}) + {self.bm25_weight} x BM25 overlap + "
+            f"{self.svd_weight} x cosine of features, each scaled to a row max of 1) x "
+            f"shared / (shared + {self.shrinkage:g}), over co-listened pairs (each listener's "
+            f"top {self.listener_cap or 'all'} artists), best {self.candidates} re-ranked"
         )
 
 
@@ -131,9 +153,7 @@ def train(
         counts.update(stats.as_dict())
         report("read", 0.2, "reading listens")
         listens = build_listen_matrix(warehouse.iter_listens(params.batch_rows))
-        names = warehouse.artist_names()
-        genres = warehouse.artist_genres()
-        country = warehouse.country_streams()
+        tables = _SideTables.read(warehouse)
     counts.update(users=len(listens.user_ids), artists_total=len(listens.artist_ids))
     if listens.streams.nnz == 0:
         raise InsightsError(
@@ -143,7 +163,8 @@ def train(
         )
 
     kept_mask = listens.listeners >= params.min_listeners
-    excluded = _artist_frame(listens, ~kept_mask, names)[["artistname", "listeners"]]
+    excluded = pd.DataFrame({"artistnum": listens.artist_ids[~kept_mask],
+                             "listeners": listens.listeners[~kept_mask]})
     listens = listens.keep_artists(kept_mask)
     counts.update(artists_excluded_min_listeners=int((~kept_mask).sum()),
                   artists=len(listens.artist_ids))
@@ -162,86 +183,158 @@ def train(
         report("factorize", 0.0, f"factorizing {weighted.shape[0]:,} x {weighted.shape[1]:,}")
         svd = SVDFeatures(params.num_features, random_state=params.random_state)
         raw_features = svd.fit_transform(weighted)
+        del weighted
     report("factorize", 1.0)
 
-    with timer.step("normalize"):
-        features = Normalizer().fit_transform(raw_features).astype(np.float32)
-    report("normalize", 1.0)
-
-    with timer.step("cluster"):
-        clustering = CLUSTERINGS[params.clustering](params.num_clusters, params.random_state)
-        labels = clustering.fit(features).labels_
-    report("cluster", 1.0)
-
-    markets, dropped_market_rows = _markets(country, listens.artist_ids)
-    has_markets = np.zeros(len(listens.artist_ids), bool)
-    has_markets[markets["row"].unique()] = True
+    learned = _Learned(
+        artist_ids=listens.artist_ids, listeners=listens.listeners.astype(np.int64),
+        streams=np.asarray(listens.streams.sum(axis=1)).ravel(), raw_features=raw_features,
+        explained_variance_ratio=svd.explained_variance_ratio_, n_components=svd.n_components_,
+        excluded=excluded,
+    )
+    features, has_markets, markets, dropped = _features_clusters_markets(
+        learned, tables, params, report, timer)
     with timer.step("neighbours"):
         report("neighbours", 0.0, f"similarity: {params.similarity}")
         method = params.similarity_method()
-        if isinstance(method, HybridNeighbours):
-            # keep only what the model stores: each artist's top-k and its market peers
-            method.fit(listens.streams, features=features, keep_top=params.top_k,
-                       keep_columns=np.flatnonzero(has_markets),
-                       keep_columns_top=params.market_peers)
+        if isinstance(method, HybridSimilarity):
+            method.fit(listens.streams, features=features, market=has_markets)
         else:
-            method.fit(listens.streams, features=features)
+            method.fit(None, features=features)
         report("neighbours", 0.5, "ranking similar artists")
-        neighbour_idx, neighbour_sim = method.similar(params.top_k)
-        shared = shared_listeners(listens.streams, neighbour_idx)
+        _rank(learned, method, features, has_markets, params,
+              lambda idx: shared_listeners(listens.streams, idx))
     report("neighbours", 1.0)
+    fingerprint = _fingerprint((listens.artist_ids, listens.user_ids, listens.streams.indptr,
+                                listens.streams.indices, listens.streams.data), markets, tables)
+    steps = {
+        "weighting": "log1p(streams)",
+        "factorization": f"randomized SVD({svd.n_components_})",
+    }
+    return _assemble(warehouse, params, learned, tables, markets, dropped, counts, timer,
+                     "memory", steps, fingerprint, report)
 
+
+@dataclass
+class _SideTables:
+    """The small tables read whole: names, genres and streams per country and store."""
+
+    names: pd.DataFrame
+    genres: pd.DataFrame
+    country: pd.DataFrame
+
+    @classmethod
+    def read(cls, warehouse: Warehouse) -> _SideTables:
+        return cls(warehouse.artist_names(), warehouse.artist_genres(), warehouse.country_streams())
+
+
+@dataclass
+class _Learned:
+    """What either execution learned, one entry per kept artist (ascending id)."""
+
+    artist_ids: np.ndarray
+    listeners: np.ndarray
+    streams: np.ndarray
+    raw_features: np.ndarray
+    explained_variance_ratio: np.ndarray
+    n_components: int
+    excluded: pd.DataFrame  # artistnum, listeners
+    features: np.ndarray | None = None  # L2-normalized
+    labels: np.ndarray | None = None
+    neighbours: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # idx, sim, shared
+    peers: tuple[np.ndarray, np.ndarray] | None = None  # idx, sim
+    lonely: int = 0
+
+
+def _features_clusters_markets(
+    learned: _Learned, tables: _SideTables, params: TrainingParams, report: StepProgress,
+    timer: _Timer,
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame, int]:
+    """L2-normalized features, cluster labels (into ``learned``), the markets table and
+    which artists have market data: the steps both executions share."""
+    with timer.step("normalize"):
+        features = Normalizer().fit_transform(learned.raw_features).astype(np.float32)
+        learned.features = features
+    report("normalize", 1.0)
+    with timer.step("cluster"):
+        clustering = CLUSTERINGS[params.clustering](params.num_clusters, params.random_state)
+        learned.labels = clustering.fit(features).labels_
+    report("cluster", 1.0)
+    markets, dropped = _markets(tables.country, learned.artist_ids)
+    has_markets = np.zeros(len(learned.artist_ids), bool)
+    has_markets[markets["row"].unique()] = True
+    return features, has_markets, markets, dropped
+
+
+def _rank(learned: _Learned, method: SimilarityMethod, features: np.ndarray,
+          has_markets: np.ndarray, params: TrainingParams, count_shared: Any) -> None:
+    """Every artist's neighbours with their shared listeners, and its market peers."""
+    if isinstance(method, HybridSimilarity):
+        learned.neighbours = method.neighbours(params.top_k)
+    else:
+        idx, sim = method.similar(params.top_k)
+        learned.neighbours = (idx, sim, count_shared(idx))
+    peer_idx, peer_sim, learned.lonely = _market_peers(method, features, has_markets,
+                                                       params.market_peers)
+    learned.peers = (peer_idx, peer_sim)
+
+
+def _assemble(
+    warehouse: Warehouse, params: TrainingParams, learned: _Learned, tables: _SideTables,
+    markets: pd.DataFrame, dropped_market_rows: int, counts: dict[str, Any], timer: _Timer,
+    mode: str, steps: dict[str, str], fingerprint: str, report: StepProgress,
+) -> Model:
+    """The model both executions end in: artists with names, genres and clusters, counts,
+    manifest."""
     with timer.step("markets"):
-        artists = _artist_frame(listens, np.ones(len(listens.artist_ids), bool), names)
-        artists = _attach_genres(artists, genres)
-        artists["cluster"] = labels
-        peer_idx, peer_sim, lonely = _market_peers(method, features, has_markets, params.market_peers)
+        artists = _named_artists(learned.artist_ids, learned.listeners, learned.streams,
+                                 tables.names)
+        artists = _attach_genres(artists, tables.genres)
+        artists["cluster"] = learned.labels
+        lookup = tables.names.drop_duplicates("artistnum").set_index("artistnum")["artistname"]
+        excluded = learned.excluded.assign(
+            artistname=learned.excluded["artistnum"].map(lookup).fillna(
+                "#" + learned.excluded["artistnum"].astype(str)))[["artistname", "listeners"]]
     report("markets", 1.0)
     counts.update(
-        artists_with_market_data=int(has_markets.sum()),
+        artists_with_market_data=int(markets["row"].nunique()),
         market_rows=len(markets),
         market_rows_unknown_artist=dropped_market_rows,
         artists_with_genre=int(artists["genre"].notna().sum()),
-        artists_market_peers_from_features=lonely,
+        artists_market_peers_from_features=learned.lonely,
     )
-
     manifest = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "package_version": core.__version__,
         "warehouse": warehouse.description,
         "params": asdict(params),
-        "data_fingerprint": _fingerprint(listens, markets, genres),
+        "data_fingerprint": fingerprint,
         "counts": counts,
         "timings_seconds": timer.seconds,
-        "explained_variance": float(svd.explained_variance_ratio_.sum()),
-        "num_features": int(svd.n_components_),
-        "mode": "memory",
+        "explained_variance": float(np.sum(learned.explained_variance_ratio)),
+        "num_features": int(learned.n_components),
+        "mode": mode,
         "steps": {
-            "weighting": "log1p(streams)",
-            "factorization": f"TruncatedSVD({svd.n_components_}, randomized)",
+            **steps,
             "normalization": "L2",
             "clustering": params.clustering,
             "similarity": params.describe_similarity(),
         },
     }
+    idx, sim, shared = learned.neighbours
     return Model(
         artists=artists,
-        features=features,
-        neighbour_idx=neighbour_idx,
-        neighbour_sim=neighbour_sim,
+        features=learned.features,
+        neighbour_idx=idx,
+        neighbour_sim=sim,
         neighbour_shared=shared,
-        geo_peer_idx=peer_idx,
-        geo_peer_sim=peer_sim,
+        geo_peer_idx=learned.peers[0],
+        geo_peer_sim=learned.peers[1],
         markets=markets,
         excluded=excluded.reset_index(drop=True),
-        explained_variance_ratio=svd.explained_variance_ratio_.astype(np.float64),
+        explained_variance_ratio=np.asarray(learned.explained_variance_ratio, np.float64),
         manifest=manifest,
     )
-
-
-def _artist_frame(listens: ListenMatrix, mask: np.ndarray, names: pd.DataFrame) -> pd.DataFrame:
-    return _named_artists(listens.artist_ids[mask], listens.listeners[mask],
-                          np.asarray(listens.streams[mask].sum(axis=1)).ravel(), names)
 
 
 def _named_artists(ids: np.ndarray, listeners: np.ndarray, streams: np.ndarray,
@@ -316,101 +409,72 @@ def _market_peers(
     return idx, sim, len(lonely)
 
 
-def _fingerprint(listens: ListenMatrix, markets: pd.DataFrame, genres: pd.DataFrame) -> str:
+def _fingerprint(arrays: tuple[np.ndarray, ...], markets: pd.DataFrame,
+                 tables: _SideTables) -> str:
     digest = hashlib.sha256()
-    for array in (listens.artist_ids, listens.user_ids, listens.streams.indptr,
-                  listens.streams.indices, listens.streams.data):
+    for array in arrays:
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(pd.util.hash_pandas_object(markets, index=False).to_numpy().tobytes())
-    digest.update(pd.util.hash_pandas_object(genres, index=False).to_numpy().tobytes())
+    digest.update(pd.util.hash_pandas_object(tables.genres, index=False).to_numpy().tobytes())
     return digest.hexdigest()
 
 
 def _train_pushdown(
     warehouse: Warehouse, params: TrainingParams, report: StepProgress, timer: _Timer,
-    counts: dict[str, int],
+    counts: dict[str, Any],
 ) -> Model:
-    """``train`` with the passes over the listens run in the warehouse (``core.training.pushdown``).
-
-    Only artist-side numbers leave the warehouse: the features, per-artist listener and stream
-    totals, and the shared-listener counts of each artist's neighbours. Similarity is the
-    cosine of features: the hybrid's co-listening matrices would need the listen matrix here.
-    """
+    """``train`` with the passes over the listens run in the warehouse: the listens are
+    cleaned and weighted once into temporary tables that the SVD and the similarity read,
+    and only artist-side numbers come back (``core.training.pushdown``)."""
     with timer.step("read"):
         report("read", 0.0, "checking source tables")
         warehouse.check_contract()
         counts.update(warehouse.listen_stats().as_dict())
-        names = warehouse.artist_names()
-        genres = warehouse.artist_genres()
-        country = warehouse.country_streams()
+        tables = _SideTables.read(warehouse)
     report("read", 1.0)
-    with timer.step("factorize"):
-        svd = PushdownSVD(params.num_features, params.min_listeners).fit(
-            warehouse, lambda message, f: report("factorize", f, message)
-        )
-    counts.update({k: svd.counts_[k] for k in (
-        "users", "artists_total", "artists_excluded_min_listeners", "artists", "bytes_fetched")})
-    report("factorize", 1.0)
-    with timer.step("normalize"):
-        features = Normalizer().fit_transform(svd.features_).astype(np.float32)
-    with timer.step("cluster"):
-        clustering = CLUSTERINGS[params.clustering](params.num_clusters, params.random_state)
-        labels = clustering.fit(features).labels_
-    report("cluster", 1.0)
-    with timer.step("neighbours"):
-        method = FeatureCosine().fit(None, features=features)
-        neighbour_idx, neighbour_sim = method.similar(params.top_k)
-        shared = shared_listeners_pushdown(warehouse, svd.artist_ids_, neighbour_idx,
-                                           params.min_listeners)
-    report("neighbours", 1.0)
-    with timer.step("markets"):
-        artists = _named_artists(svd.artist_ids_, svd.listeners_, svd.streams_, names)
-        artists = _attach_genres(artists, genres)
-        artists["cluster"] = labels
-        markets, dropped_market_rows = _markets(country, svd.artist_ids_)
-        has_markets = np.zeros(len(artists), bool)
-        has_markets[markets["row"].unique()] = True
-        peer_idx, peer_sim, lonely = _market_peers(method, features, has_markets,
-                                                   params.market_peers)
-        lookup = names.drop_duplicates("artistnum").set_index("artistnum")["artistname"]
-        excluded = svd.excluded_.assign(artistname=svd.excluded_["artistnum"].map(lookup).fillna(
-            "#" + svd.excluded_["artistnum"].astype(str)))[["artistname", "listeners"]]
-    report("markets", 1.0)
-    counts.update(
-        artists_with_market_data=int(has_markets.sum()), market_rows=len(markets),
-        market_rows_unknown_artist=dropped_market_rows,
-        artists_with_genre=int(artists["genre"].notna().sum()),
-        artists_market_peers_from_features=lonely,
-    )
-    digest = hashlib.sha256()
-    for array in (svd.artist_ids_, svd.listeners_, svd.streams_):
-        digest.update(np.ascontiguousarray(array).tobytes())
-    digest.update(pd.util.hash_pandas_object(markets, index=False).to_numpy().tobytes())
-    digest.update(pd.util.hash_pandas_object(genres, index=False).to_numpy().tobytes())
-    manifest = {
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "package_version": core.__version__,
-        "warehouse": warehouse.description,
-        "params": {**asdict(params), "similarity": "cosine"},
-        "data_fingerprint": digest.hexdigest(),
-        "counts": counts,
-        "timings_seconds": timer.seconds,
-        "explained_variance": float(svd.explained_variance_ratio_.sum()),
-        "num_features": int(svd.n_components_),
-        "mode": "pushdown",
-        "steps": {
-            "weighting": "log1p(streams), in the warehouse",
-            "factorization": f"randomized SVD({svd.n_components_}) pushed down as SQL "
-                             f"({svd.counts_['passes']} passes)",
-            "normalization": "L2",
-            "clustering": params.clustering,
-            "similarity": "cosine of features, clipped to [0, 1]",
-        },
+    with warehouse.pushdown_runner() as runner:
+        try:
+            with timer.step("factorize"):
+                listens = prepare_listens(runner, params.min_listeners)
+                svd = PushdownSVD(params.num_features, params.min_listeners).fit_prepared(
+                    runner, listens, lambda message, f: report("factorize", f, message))
+            counts.update({k: svd.counts_[k] for k in (
+                "users", "artists_total", "artists_excluded_min_listeners", "artists")})
+            counts["bytes_fetched_factorize"] = svd.counts_["bytes_fetched"]
+            report("factorize", 1.0)
+            learned = _Learned(
+                artist_ids=listens.artist_ids, listeners=listens.listeners,
+                streams=listens.streams, raw_features=svd.features_,
+                explained_variance_ratio=svd.explained_variance_ratio_,
+                n_components=svd.n_components_, excluded=listens.excluded,
+            )
+            features, has_markets, markets, dropped = _features_clusters_markets(
+                learned, tables, params, report, timer)
+            with timer.step("neighbours"):
+                method = params.similarity_method()
+                if isinstance(method, HybridSimilarity):
+                    rows, others, s1, shared, capped_listeners, found = pushdown_candidates(
+                        runner, listens, method, np.flatnonzero(has_markets),
+                        lambda message, f: report("neighbours", 0.8 * f, message))
+                    counts.update({f"{k}_similarity" if k == "bytes_fetched" else k: v
+                                   for k, v in found.items() if k != "seconds"})
+                    method.fit_candidates(len(listens.artist_ids), rows, others, s1, shared,
+                                          features, capped_listeners)
+                else:
+                    method.fit(None, features=features)
+                _rank(learned, method, features, has_markets, params,
+                      lambda idx: shared_listeners_prepared(runner, listens.artist_ids, idx))
+            report("neighbours", 1.0)
+            counts["bytes_fetched"] = runner.bytes_fetched
+            counts["statements"] = runner.statements
+        finally:
+            runner.drop(*q.ALL_TABLES)
+    fingerprint = _fingerprint((listens.artist_ids, listens.listeners, listens.streams),
+                               markets, tables)
+    steps = {
+        "weighting": "log1p(streams), in the warehouse",
+        "factorization": f"randomized SVD({svd.n_components_}) pushed down as SQL "
+                         f"({svd.counts_['passes']} passes)",
     }
-    return Model(
-        artists=artists, features=features, neighbour_idx=neighbour_idx,
-        neighbour_sim=neighbour_sim, neighbour_shared=shared, geo_peer_idx=peer_idx,
-        geo_peer_sim=peer_sim, markets=markets, excluded=excluded.reset_index(drop=True),
-        explained_variance_ratio=svd.explained_variance_ratio_.astype(np.float64),
-        manifest=manifest,
-    )
+    return _assemble(warehouse, params, learned, tables, markets, dropped, counts, timer,
+                     "pushdown", steps, fingerprint, report)

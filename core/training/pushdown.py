@@ -33,6 +33,8 @@ import pandas as pd
 
 from core.errors import InsightsError
 from core.progress import ProgressCallback, no_progress
+from core.training.factorization import orthonormalize
+from core.training.similarity import HybridSimilarity
 from core.warehouse import pushdown_sql as q
 
 #: extra random directions beyond the features wanted, and power iterations. 64 and 5 (rather
@@ -42,6 +44,49 @@ from core.warehouse import pushdown_sql as q
 #: in-memory could not agree however correct each is.
 OVERSAMPLES = 64
 N_ITER = 5
+
+
+@dataclass
+class PreparedListens:
+    """What ``prepare_listens`` learned while it cleaned and weighted the listens in the
+    warehouse (tables PAIRS and WEIGHTED, read by every later pass)."""
+
+    artist_ids: np.ndarray  # kept artists, ascending id
+    listeners: np.ndarray
+    streams: np.ndarray
+    excluded: pd.DataFrame  # artistnum, listeners of artists below the minimum
+    users: int  # listeners of any artist
+    kept_users: int  # listeners of a kept artist
+    pairs: int
+    artists_total: int
+    seconds: float
+
+
+def prepare_listens(runner: q.Runner, min_listeners: int) -> PreparedListens:
+    """Apply the input rules and the listener minimum once, into the warehouse's temporary
+    tables, and fetch the per-artist totals (artists x 3 numbers)."""
+    start = time.perf_counter()
+    table, columns = runner.source()
+    runner.execute(q.pairs_sql(runner.dialect, table, columns))
+    stats = runner.fetch(q.artist_stats_sql())
+    totals = runner.fetch(q.totals_sql())
+    ids = stats["artist"].astype(np.int64)
+    listeners = stats["listeners"].astype(np.int64)
+    kept = listeners >= min_listeners
+    if kept.sum() < 2:
+        raise InsightsError(
+            f"only {int(kept.sum())} artist(s) have at least {min_listeners} listeners; "
+            "lower MIN_LISTENERS or load more data"
+        )
+    runner.execute(q.weighted_sql(min_listeners))
+    kept_users = int(runner.fetch(f"SELECT COUNT(DISTINCT usr) AS n FROM {q.WEIGHTED}")["n"][0])
+    return PreparedListens(
+        artist_ids=ids[kept], listeners=listeners[kept],
+        streams=stats["streams"].astype(np.float64)[kept],
+        excluded=pd.DataFrame({"artistnum": ids[~kept], "listeners": listeners[~kept]}),
+        users=int(totals["users"][0]), kept_users=kept_users, pairs=int(totals["pairs"][0]),
+        artists_total=len(ids), seconds=round(time.perf_counter() - start, 3),
+    )
 
 
 @dataclass
@@ -62,16 +107,23 @@ class PushdownSVD:
     counts_: dict[str, Any] = field(default_factory=dict, init=False)
 
     def fit(self, target: Any, progress: ProgressCallback = no_progress) -> PushdownSVD:
+        """Clean, weight and factorize in the warehouse ``target`` (its tables dropped after)."""
         with q.open_runner(target, self.memory_limit) as runner:
             try:
-                self._fit(runner, progress)
+                self.fit_prepared(runner, prepare_listens(runner, self.min_listeners), progress)
             finally:
-                runner.drop(q.PAIRS, q.WEIGHTED, q.USER_SIDE, q.ARTIST_SIDE)
+                runner.drop(*q.ALL_TABLES)
         return self
 
-    def _fit(self, runner: q.Runner, progress: ProgressCallback) -> None:
+    def fit_prepared(self, runner: q.Runner, listens: PreparedListens,
+                     progress: ProgressCallback = no_progress) -> PushdownSVD:
+        """Factorize the cleaned, weighted table ``prepare_listens`` left in the warehouse."""
+        self._fit(runner, listens, progress)
+        return self
+
+    def _fit(self, runner: q.Runner, listens: PreparedListens, progress: ProgressCallback) -> None:
         d = runner.dialect
-        seconds: dict[str, float] = {}
+        seconds: dict[str, float] = {"prepare": listens.seconds}
         clock = time.perf_counter()
 
         def lap(name: str) -> None:
@@ -80,28 +132,12 @@ class PushdownSVD:
             seconds[name] = round(seconds.get(name, 0.0) + now - clock, 3)
             clock = now
 
-        table, columns = runner.source()
-        progress("pushdown: cleaning listens in the warehouse", 0.0)
-        runner.execute(q.pairs_sql(d, table, columns))
-        stats = runner.fetch(q.artist_stats_sql())
-        totals = runner.fetch(q.totals_sql())
-        ids = stats["artist"].astype(np.int64)
-        listeners = stats["listeners"].astype(np.int64)
-        kept = listeners >= self.min_listeners
-        self.artist_ids_ = ids[kept]
-        self.listeners_ = listeners[kept]
-        self.streams_ = stats["streams"].astype(np.float64)[kept]
-        self.excluded_ = pd.DataFrame({"artistnum": ids[~kept], "listeners": listeners[~kept]})
-        n_users = int(totals["users"][0])
-        n_artists = len(self.artist_ids_)
-        if n_artists < 2:
-            raise InsightsError(
-                f"only {n_artists} artist(s) have at least {self.min_listeners} listeners; "
-                "lower MIN_LISTENERS or load more data"
-            )
-        runner.execute(q.weighted_sql(self.min_listeners))
-        kept_users = int(runner.fetch(f"SELECT COUNT(DISTINCT usr) AS n FROM {q.WEIGHTED}")["n"][0])
-        lap("prepare")
+        self.artist_ids_ = listens.artist_ids
+        self.listeners_ = listens.listeners
+        self.streams_ = listens.streams
+        self.excluded_ = listens.excluded
+        n_users, n_artists, kept_users = listens.users, len(listens.artist_ids), listens.kept_users
+        start_bytes, start_statements = runner.bytes_fetched, runner.statements
 
         # same cap as SVDFeatures: at most min(shape) - 1 components (shape counts all users)
         k = max(1, min(self.n_components, min(n_artists, n_users) - 1))
@@ -147,11 +183,12 @@ class PushdownSVD:
         self.explained_variance_ratio_ = features.var(axis=0) / total_var
         self.n_components_ = k
         self.counts_ = {
-            "pairs": int(totals["pairs"][0]), "users": n_users, "artists_total": len(ids),
-            "artists": n_artists, "artists_excluded_min_listeners": int((~kept).sum()),
+            "pairs": listens.pairs, "users": n_users, "artists_total": listens.artists_total,
+            "artists": n_artists, "artists_excluded_min_listeners": len(listens.excluded),
             "components_sampled": width, "passes": passes,
             "user_side_parts": runner.user_side_parts(kept_users, width),
-            "bytes_fetched": runner.bytes_fetched, "statements": runner.statements,
+            "bytes_fetched": runner.bytes_fetched - start_bytes,
+            "statements": runner.statements - start_statements,
             "seconds": seconds,
         }
 
@@ -162,21 +199,6 @@ class PushdownSVD:
         if len(Y) != n_artists:  # every kept artist has a listener, so this is a bug
             raise InsightsError(f"pushdown pass returned {len(Y)} artists, expected {n_artists}")
         return Y
-
-
-def orthonormalize(Y: np.ndarray) -> np.ndarray:
-    """Orthonormal columns spanning ``Y`` (tall and thin), through its small Gram matrix.
-
-    Cholesky-style QR applied twice (with ``eigh``, which also drops directions that
-    vanished): two GEMMs and an l x l eigenproblem, where LAPACK's Householder QR of a
-    100,000 x 128 matrix was measured at seconds on this project's 2-core machines.
-    """
-    Y = np.asarray(Y, np.float64)
-    for _ in range(2):
-        w, V = np.linalg.eigh(Y.T @ Y)
-        keep = w > max(float(w.max()), 0.0) * 1e-12
-        Y = Y @ (V[:, keep] / np.sqrt(w[keep]))
-    return Y
 
 
 def pushdown_features(
@@ -209,21 +231,24 @@ def shared_listeners_pushdown(
 ) -> np.ndarray:
     """Listeners in common for each artist and each of its neighbours, counted in the
     warehouse (artists x top_k numbers come back), for a pipeline that has no listen matrix."""
+    with q.open_runner(warehouse_or_connection, memory_limit) as runner:
+        try:
+            prepare_listens(runner, min_listeners)
+            return shared_listeners_prepared(runner, artist_ids, neighbour_idx)
+        finally:
+            runner.drop(*q.ALL_TABLES)
+
+
+def shared_listeners_prepared(runner: q.Runner, artist_ids: np.ndarray,
+                              neighbour_idx: np.ndarray) -> np.ndarray:
+    """``shared_listeners_pushdown`` on the weighted table ``prepare_listens`` left."""
     rows = np.repeat(np.arange(len(artist_ids)), neighbour_idx.shape[1])
     cols = neighbour_idx.ravel()
     valid = cols >= 0
     pairs = pd.DataFrame({"artist": artist_ids[rows[valid]], "other": artist_ids[cols[valid]]})
     out = np.zeros(neighbour_idx.shape, np.int32)
-    with q.open_runner(warehouse_or_connection, memory_limit) as runner:
-        d = runner.dialect
-        table, columns = runner.source()
-        try:
-            runner.execute(q.pairs_sql(d, table, columns))
-            runner.execute(q.weighted_sql(min_listeners))
-            runner.upload(q.ARTIST_SIDE, pairs)
-            got = runner.fetch(q.shared_listeners_sql())
-        finally:
-            runner.drop(q.PAIRS, q.WEIGHTED, q.ARTIST_SIDE)
+    runner.upload(q.ARTIST_SIDE, pairs)
+    got = runner.fetch(q.shared_listeners_sql())
     row_of = pd.Series(np.arange(len(artist_ids)), index=artist_ids)
     a = row_of.loc[got["artist"]].to_numpy()
     b = row_of.loc[got["other"]].to_numpy()
@@ -233,3 +258,37 @@ def shared_listeners_pushdown(
     flat = out.ravel()
     flat[np.flatnonzero(valid)] = lookup.reindex(keys).fillna(0).to_numpy(np.int32)
     return out
+
+
+def pushdown_candidates(
+    runner: q.Runner, listens: PreparedListens, method: HybridSimilarity,
+    market_rows: np.ndarray, progress: ProgressCallback = no_progress,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """The default similarity's candidate table computed in the warehouse, as row numbers of
+    ``listens.artist_ids``: ``(rows, others, s1, shared, listeners, counts)`` (listeners per
+    artist after the listener cap); about artists x
+    (``n_candidates`` + ``n_market_candidates``) rows come back."""
+    start, start_bytes = time.perf_counter(), runner.bytes_fetched
+    ids = listens.artist_ids
+    progress("pushdown: capping heavy listeners", 0.0)
+    runner.execute(q.capped_sql(len(ids), method.listener_cap, method.k1, method.b))
+    runner.upload(q.MARKET, pd.DataFrame({"artist": ids[np.asarray(market_rows, np.int64)]}))
+    runner.execute(q.artist_terms_sql(method.beta, method.listener_prior))
+    join_rows = int(np.nan_to_num(runner.fetch(q.pair_bound_sql())["pairs"][0]))
+    parts = runner.candidate_parts(join_rows)
+    n_market = method.n_market_candidates if len(market_rows) else 0
+    for part in range(parts):
+        progress(f"pushdown: co-listening pairs (part {part + 1} of {parts})", part / parts)
+        runner.execute(q.candidates_sql(method.bm25_weight, method.shrinkage,
+                                        method.n_candidates, n_market, parts, part))
+    got = runner.fetch(q.fetch_candidates_sql())
+    terms = runner.fetch(q.artist_listeners_sql())
+    listeners = np.zeros(len(ids), np.int64)
+    listeners[np.searchsorted(ids, terms["artist"].astype(np.int64))] = terms["listeners"]
+    rows = np.searchsorted(ids, got["a"].astype(np.int64))
+    others = np.searchsorted(ids, got["b"].astype(np.int64))
+    counts = {"co_listening_join_rows": join_rows, "co_listening_parts": parts,
+              "candidate_rows": len(rows), "bytes_fetched": runner.bytes_fetched - start_bytes,
+              "seconds": round(time.perf_counter() - start, 3)}
+    return (rows, others, got["s1"].astype(np.float64), got["shared"].astype(np.int64),
+            listeners, counts)

@@ -16,4 +16,5 @@ def open_warehouse(settings: Settings) -> Warehouse:
         return SnowparkWarehouse.from_settings(settings)
     from core.warehouse.duckdb import DuckDBWarehouse
 
-    return DuckDBWarehouse(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit)
+    return DuckDBWarehouse(settings.duckdb_path, memory_limit=settings.duckdb_memory_limit,
+                           temp_directory=settings.duckdb_temp_directory)

@@ -7,12 +7,15 @@ the cleaned, aggregated listens travel, in batches.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import pandas as pd
 
+from core.errors import InsightsError
 from core.tables import SOURCE_TABLES, TableContract
 
 LISTEN_COLUMNS = ("usernum", "artistnum", "streams")
@@ -89,6 +92,11 @@ class Warehouse(ABC):
     @abstractmethod
     def write_table(self, table: str, frame: pd.DataFrame) -> None:
         """Replace ``table`` with ``frame`` so readers see either the old or the new table whole."""
+
+    def pushdown_runner(self, memory_limit: str | None = None) -> contextlib.AbstractContextManager[Any]:
+        """A context manager yielding a ``core.warehouse.pushdown_sql.Runner`` on this
+        warehouse, for training pushed down into it."""
+        raise InsightsError(f"{self.description} cannot run training pushed down")
 
     def read_table(self, table: str) -> pd.DataFrame:
         """A whole (small) result table; for checks and the dashboard."""

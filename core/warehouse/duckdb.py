@@ -10,6 +10,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -21,11 +22,14 @@ from core.warehouse.base import ListenStats, Warehouse
 
 
 class DuckDBWarehouse(Warehouse):
-    def __init__(self, path: str | Path, memory_limit: str | None = None) -> None:
+    def __init__(self, path: str | Path, memory_limit: str | None = None,
+                 temp_directory: str | Path | None = None) -> None:
         self.path = Path(path)
         self.description = f"DuckDB {self.path.name}"
         #: DuckDB's memory for the pushed-down training's passes (``DUCKDB_MEMORY_LIMIT``)
         self.memory_limit = memory_limit
+        #: where those passes spill (``DUCKDB_TEMP_DIRECTORY``)
+        self.temp_directory = temp_directory
 
     @contextlib.contextmanager
     def _connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -40,6 +44,15 @@ class DuckDBWarehouse(Warehouse):
             yield con
         finally:
             con.close()
+
+    @contextlib.contextmanager
+    def pushdown_runner(self, memory_limit: str | None = None) -> Iterator[Any]:
+        """Opened read-only (temporary tables are allowed there), so a pushed-down training
+        can run beside the dashboard reading the same file."""
+        from core.warehouse.pushdown_sql import DuckDBRunner
+
+        with self._connect(read_only=True) as con:
+            yield DuckDBRunner(con, memory_limit or self.memory_limit, self.temp_directory)
 
     def _query(self, query: str, params: list[object] | None = None) -> pd.DataFrame:
         with self._connect() as con:

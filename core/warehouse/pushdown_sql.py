@@ -29,6 +29,7 @@ import contextlib
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,10 @@ from core.warehouse.sql import quote_identifier
 
 #: temporary tables, prefixed so they cannot clash with the contract's or result tables
 PAIRS, WEIGHTED, USER_SIDE, ARTIST_SIDE = "ALI_PD_PAIRS", "ALI_PD_W", "ALI_PD_Z", "ALI_PD_Q"
+#: the similarity's tables: capped listens with their weights, per-artist terms, market
+#: artists, and the candidate pairs
+CAPPED, ARTIST_TERMS, MARKET, CANDIDATES = "ALI_PD_C", "ALI_PD_A", "ALI_PD_M", "ALI_PD_K"
+ALL_TABLES = (PAIRS, WEIGHTED, USER_SIDE, ARTIST_SIDE, CAPPED, ARTIST_TERMS, MARKET, CANDIDATES)
 #: rows per literal INSERT statement when uploading to Snowflake (~1-2 MB of SQL text)
 _INSERT_ROWS = 1_000
 
@@ -135,10 +140,11 @@ def totals_sql() -> str:
 
 
 def weighted_sql(min_listeners: int) -> str:
-    """``log1p(streams)`` of the pairs of artists with at least ``min_listeners`` listeners."""
+    """``log1p(streams)`` (and the streams) of the pairs of artists with at least
+    ``min_listeners`` listeners: cleaned and weighted once, read by every later pass."""
     return f"""
         CREATE OR REPLACE TEMPORARY TABLE {WEIGHTED} AS
-        SELECT artist, usr, LN(1 + streams) AS w
+        SELECT artist, usr, LN(1 + streams) AS w, streams
         FROM {PAIRS}
         WHERE artist IN (SELECT artist FROM {PAIRS} GROUP BY artist
                          HAVING COUNT(*) >= {int(min_listeners)})
@@ -207,6 +213,120 @@ def shared_listeners_sql() -> str:
     """
 
 
+def _double(value: float) -> str:
+    """A float constant exactly as Python holds it (``repr`` round-trips), as DOUBLE."""
+    return f"CAST({float(value)!r} AS DOUBLE)"
+
+
+def capped_sql(n_artists: int, cap: int | None, k1: float, b: float) -> str:
+    """The listens the co-listening signals read: each listener's ``cap`` most-streamed
+    artists (ties to the lower artist id), with the walk step ``1 / artists(listener)`` and
+    the BM25 weight, the formula of ``core.training.similarity.weights.bm25_weight``."""
+    capped = f"SELECT artist, usr, streams FROM {WEIGHTED}"
+    if cap:
+        capped += (f" QUALIFY ROW_NUMBER() OVER (PARTITION BY usr ORDER BY streams DESC, artist)"
+                   f" <= {int(cap)}")
+    return f"""
+        CREATE OR REPLACE TEMPORARY TABLE {CAPPED} AS
+        WITH kept AS ({capped}),
+        listener AS (SELECT usr, CAST(COUNT(*) AS DOUBLE) AS n FROM kept GROUP BY usr),
+        artist AS (SELECT artist, SUM(streams) AS total FROM kept GROUP BY artist),
+        norm AS (SELECT SUM(streams) / {_double(n_artists)} AS mean FROM kept)
+        SELECT k.artist AS artist, k.usr AS usr, {_double(1.0)} / l.n AS step,
+               k.streams * {_double(k1 + 1.0)}
+                   / ({_double(k1)} * ({_double(1.0 - b)} + {_double(b)} * a.total / norm.mean)
+                      + k.streams)
+                   * (LN({_double(n_artists)}) - LN({_double(1.0)} + l.n)) AS bw
+        FROM kept AS k
+        JOIN listener AS l ON l.usr = k.usr
+        JOIN artist AS a ON a.artist = k.artist
+        CROSS JOIN norm
+    """
+
+
+def artist_terms_sql(beta: float, listener_prior: float) -> str:
+    """Per artist of the capped listens: its listeners, the RP3beta popularity term
+    ``listeners ** -beta``, the audience prior ``listeners / (listeners + listener_prior)``
+    and whether it has market data (table MARKET, uploaded)."""
+    n = "CAST(COUNT(*) AS DOUBLE)"
+    prior = f"{n} / ({n} + {_double(listener_prior)})" if listener_prior else _double(1.0)
+    return f"""
+        CREATE OR REPLACE TEMPORARY TABLE {ARTIST_TERMS} AS
+        SELECT c.artist AS artist, COUNT(*) AS listeners,
+               POWER({n}, {_double(-beta)}) AS popb, {prior} AS prior,
+               MAX(CASE WHEN m.artist IS NULL THEN 0 ELSE 1 END) AS market
+        FROM {CAPPED} AS c LEFT JOIN {MARKET} AS m ON m.artist = c.artist
+        GROUP BY c.artist
+    """
+
+
+def pair_bound_sql() -> str:
+    """The co-listening join's size (sum over listeners of artists squared): sizes the parts."""
+    return f"SELECT SUM(n * n) AS pairs FROM (SELECT COUNT(*) AS n FROM {CAPPED} GROUP BY usr) AS l"
+
+
+def candidates_sql(bm25_weight: float, shrinkage: float, n_candidates: int, n_market: int,
+                   parts: int = 1, part: int = 0) -> str:
+    """Each artist's candidate neighbours, the definition of
+    ``core.training.similarity.colistening.candidates`` in SQL: the capped listens joined with
+    themselves on the listener, summed per artist pair, scaled per artist, ranked with the
+    support factor, top ``n_candidates`` and top ``n_market`` market artists kept (QUALIFY).
+
+    With ``parts`` > 1 only artists with ``artist mod parts = part`` are scored (part 0
+    creates the table, the others append), so one part's aggregation fits the memory limit.
+    """
+    where = f"AND MOD(x.artist, {int(parts)}) = {int(part)}" if parts > 1 else ""
+    head = (f"CREATE OR REPLACE TEMPORARY TABLE {CANDIDATES} AS" if part == 0
+            else f"INSERT INTO {CANDIDATES}")
+    shared = "CAST(shared AS DOUBLE)"
+    score = (f"s1 * ({shared} / ({shared} + {_double(shrinkage)})) * prior" if shrinkage > 0
+             else "s1 * prior")
+    market = (f"OR (market = 1 AND ROW_NUMBER() OVER (PARTITION BY a, market "
+              f"ORDER BY score DESC, b) <= {int(n_market)})") if n_market > 0 else ""
+    return f"""
+        {head}
+        WITH pairs AS (
+            SELECT x.artist AS a, y.artist AS b, SUM(x.step) AS walk_sum,
+                   SUM(x.bw * y.bw) AS overlap, COUNT(*) AS shared
+            FROM {CAPPED} AS x JOIN {CAPPED} AS y ON y.usr = x.usr
+            WHERE x.artist <> y.artist {where}
+            GROUP BY x.artist, y.artist
+        ), terms AS (
+            SELECT p.a AS a, p.b AS b, p.shared AS shared, p.walk_sum * t.popb AS walk,
+                   p.overlap AS overlap, t.market AS market, t.prior AS prior
+            FROM pairs AS p JOIN {ARTIST_TERMS} AS t ON t.artist = p.b
+        ), peaks AS (
+            SELECT a, b, shared, walk, overlap, market, prior,
+                   MAX(walk) OVER (PARTITION BY a) AS walk_max,
+                   MAX(overlap) OVER (PARTITION BY a) AS overlap_max
+            FROM terms
+        ), scaled AS (
+            SELECT a, b, shared, market, prior,
+                   CASE WHEN walk_max > 0 THEN walk / walk_max ELSE {_double(0.0)} END
+                   + CASE WHEN overlap_max > 0 AND overlap > 0
+                          THEN {_double(bm25_weight)} * overlap / overlap_max
+                          ELSE {_double(0.0)} END AS s1
+            FROM peaks
+        ), ranked AS (
+            SELECT a, b, shared, market, s1,
+                   FLOOR({score} * {_double(1e12)} + {_double(0.5)}) / {_double(1e12)} AS score
+            FROM scaled
+        )
+        SELECT a, b, s1, shared FROM ranked
+        QUALIFY ROW_NUMBER() OVER (PARTITION BY a ORDER BY score DESC, b) <= {int(n_candidates)}
+                {market}
+    """
+
+
+def artist_listeners_sql() -> str:
+    """Listeners per artist as the co-listening counted them (after the cap)."""
+    return f"SELECT artist, listeners FROM {ARTIST_TERMS} ORDER BY artist"
+
+
+def fetch_candidates_sql() -> str:
+    return f"SELECT a, b, s1, shared FROM {CANDIDATES} ORDER BY a, b"
+
+
 # --------------------------------------------------------------------------------------------
 # Runners: one connection to a warehouse, counting what comes back
 # --------------------------------------------------------------------------------------------
@@ -249,6 +369,11 @@ class Runner(ABC):
         manages its own memory, as Snowflake does)."""
         return 1
 
+    def candidate_parts(self, join_rows: int) -> int:
+        """How many artist partitions the co-listening join runs in (1: the warehouse
+        manages its own memory)."""
+        return 1
+
     def drop(self, *names: str) -> None:
         for name in names:
             self.execute(f"DROP TABLE IF EXISTS {name}")
@@ -283,10 +408,14 @@ class DuckDBRunner(Runner):
 
     dialect = DuckDBDialect()
 
-    def __init__(self, con: Any, memory_limit: str | None = None) -> None:
+    def __init__(self, con: Any, memory_limit: str | None = None,
+                 temp_directory: str | Path | None = None) -> None:
         super().__init__()
         self.con = con
         con.execute("SET preserve_insertion_order = false")
+        if temp_directory:
+            Path(temp_directory).mkdir(parents=True, exist_ok=True)
+            con.execute("SET temp_directory = ?", [str(temp_directory)])
         if not memory_limit:
             memory_limit = f"{default_duckdb_memory() // 2**20}MiB"
         if not is_memory_size(memory_limit):
@@ -299,6 +428,12 @@ class DuckDBRunner(Runner):
         """Enough parts that one part's aggregation state (~48 bytes per listener and
         component, measured) stays under a quarter of DuckDB's memory limit."""
         need = users * width * 48
+        return max(1, -(-need // max(self.memory_bytes // 4, 1)))
+
+    def candidate_parts(self, join_rows: int) -> int:
+        """Enough parts that one part's pair aggregation (bounded by its join rows, ~64 bytes
+        a group) stays under a quarter of DuckDB's memory limit."""
+        need = join_rows * 64
         return max(1, -(-need // max(self.memory_bytes // 4, 1)))
 
     def execute(self, sql: str) -> None:
@@ -411,25 +546,23 @@ def _column_map(names: list[str], quote: str | None) -> dict[str, str]:
 
 @contextlib.contextmanager
 def open_runner(target: Any, memory_limit: str | None = None) -> Iterator[Runner]:
-    """A runner for a warehouse object, a DuckDB connection or a Snowpark session.
-
-    A ``DuckDBWarehouse`` is opened read-only (temporary tables are allowed there), so a
-    pushed-down training can run beside the dashboard reading the same file.
-    """
+    """A runner for a warehouse (its own ``pushdown_runner``), a DuckDB connection or a
+    Snowpark session (benchmarks and tests hand those in directly)."""
     if isinstance(target, Runner):
         yield target
         return
-    from core.warehouse.duckdb import DuckDBWarehouse
-
-    if isinstance(target, DuckDBWarehouse):
-        with target._connect(read_only=True) as con:
-            yield DuckDBRunner(con, memory_limit or target.memory_limit)
+    if hasattr(target, "pushdown_runner"):
+        with target.pushdown_runner(memory_limit) as runner:
+            yield runner
         return
-    if type(target).__module__.split(".")[0] in ("duckdb", "_duckdb"):
+    import duckdb
+
+    if isinstance(target, duckdb.DuckDBPyConnection):
         yield DuckDBRunner(target, memory_limit)
         return
-    session = getattr(target, "session", target)
-    if type(session).__module__.startswith("snowflake.snowpark"):
-        yield SnowparkRunner(session)
+    from snowflake.snowpark import Session
+
+    if isinstance(target, Session):
+        yield SnowparkRunner(target)
         return
     raise TypeError(f"cannot push training down into a {type(target).__name__}")

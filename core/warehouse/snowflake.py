@@ -13,6 +13,7 @@ testing, and fakesnow cannot load pandas frames through a stage) are kept in the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import uuid
@@ -585,6 +586,14 @@ class SnowparkWarehouse(Warehouse):
             if pd.api.types.is_integer_dtype(result[name]):
                 result[name] = result[name].astype("int64")
         return result
+
+    @contextlib.contextmanager
+    def pushdown_runner(self, memory_limit: str | None = None) -> Iterator[Any]:
+        """Every pass runs in the account through this session (Snowflake sizes its own
+        memory: ``memory_limit`` is for DuckDB only)."""
+        from core.warehouse.pushdown_sql import SnowparkRunner
+
+        yield SnowparkRunner(self.session)
 
     # ---- writing -------------------------------------------------------------------------
 

@@ -1,0 +1,160 @@
+"""Compiled kernels of the default similarity: one pass over listeners that yields every
+co-listening signal of an artist at once, and the step that turns candidates into scores.
+
+The in-memory execution runs ``candidates`` here; the pushed-down execution computes the same
+candidate table in the warehouse (``core.warehouse.pushdown_sql.candidates_sql``). Both hand
+their candidates to ``finish``, so the final scores are computed by one piece of code.
+Scores are rounded to ``1e-12`` before ranking so that sums added in another order (the
+warehouse's) rank ties the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from core.training.similarity.topk import best_of
+
+#: ranking precision shared with the SQL (``FLOOR(x * 1e12 + 0.5) / 1e12``)
+ROUNDING = 1e12
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def rounded(x: float) -> float:
+    return math.floor(x * ROUNDING + 0.5) / ROUNDING
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def support(shared: int, shrinkage: float) -> float:
+    """Evidence factor ``shared / (shared + shrinkage)``: a pair seen through one or two
+    listeners is pulled toward zero, a well-supported pair keeps almost all of its score."""
+    return shared / (shared + shrinkage) if shrinkage > 0 else 1.0
+
+
+@numba.njit(cache=True, parallel=True)
+def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
+               u_indptr: np.ndarray, u_artists: np.ndarray, u_bm25: np.ndarray,
+               inv_listener_artists: np.ndarray, popularity_beta: np.ndarray,
+               prior: np.ndarray, market: np.ndarray, bm25_weight: float, shrinkage: float,
+               n_candidates: int, n_market: int, chunks: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every artist's candidate neighbours from one pass over its listeners' artists.
+
+    For artist ``a`` and each artist ``b`` sharing a listener ``u``: walk = sum of
+    ``1 / artists(u)`` times ``listeners(b) ** -beta`` (RP3beta; the ``1 / listeners(a)``
+    factor cancels in the row scaling), BM25 overlap = sum of ``w(a, u) * w(b, u)``, shared =
+    number of such ``u``. Candidate score = (walk / row max + ``bm25_weight`` x overlap⁺ /
+    row max) x support(shared) x ``prior[b]`` (evidence of ``b``'s own audience). Kept: the
+    ``n_candidates`` best, and the ``n_market`` best among ``market`` artists (the map's
+    peers), ties to the lower row. Artists are dealt to
+    ``chunks`` interleaved work items (several per thread, for balance: hits cost most).
+    Returns ``(b, s1, shared)`` of shape ``(artists, n_candidates + n_market)``, -1 padded,
+    where ``s1`` is the candidate score before the support factor.
+    """
+    n = len(a_indptr) - 1
+    width = n_candidates + n_market
+    out_b = np.full((n, width), -1, np.int32)
+    out_s1 = np.zeros((n, width), np.float64)
+    out_shared = np.zeros((n, width), np.int32)
+    chunks = max(1, min(n, chunks))
+    for chunk in numba.prange(chunks):
+        walk = np.zeros(n, np.float64)
+        overlap = np.zeros(n, np.float64)
+        count = np.zeros(n, np.int32)
+        touched = np.empty(n, np.int64)
+        picked = np.zeros(n, np.bool_)
+        for a in range(chunk, n, chunks):
+            m = 0
+            for p in range(a_indptr[a], a_indptr[a + 1]):
+                u = a_users[p]
+                wa = a_bm25[p]
+                step = inv_listener_artists[u]
+                for q in range(u_indptr[u], u_indptr[u + 1]):
+                    b = u_artists[q]
+                    if count[b] == 0:
+                        touched[m] = b
+                        m += 1
+                    count[b] += 1
+                    walk[b] += step
+                    overlap[b] += wa * u_bm25[q]
+            cols = np.empty(m, np.int64)
+            k = 0
+            walk_max = 0.0
+            overlap_max = 0.0
+            for j in range(m):
+                b = touched[j]
+                if b == a:
+                    continue
+                cols[k] = b
+                k += 1
+                w = walk[b] * popularity_beta[b]
+                walk[b] = w
+                walk_max = max(walk_max, w)
+                overlap_max = max(overlap_max, overlap[b])
+            cols = cols[:k]
+            s1 = np.empty(k, np.float64)
+            score = np.empty(k, np.float64)
+            for j in range(k):
+                b = cols[j]
+                value = walk[b] / walk_max if walk_max > 0 else 0.0
+                if overlap_max > 0 and overlap[b] > 0:
+                    value += bm25_weight * overlap[b] / overlap_max
+                s1[j] = value
+                score[j] = rounded(value * support(count[b], shrinkage) * prior[b])
+            best = best_of(cols, score, n_candidates)
+            slot = 0
+            for j in best:
+                out_b[a, slot] = cols[j]
+                out_s1[a, slot] = s1[j]
+                out_shared[a, slot] = count[cols[j]]
+                picked[cols[j]] = True
+                slot += 1
+            if n_market > 0:
+                in_market = np.flatnonzero(market[cols])
+                best_market = best_of(cols[in_market], score[in_market], n_market)
+                for j in best_market:
+                    b = cols[in_market[j]]
+                    if not picked[b]:
+                        out_b[a, slot] = b
+                        out_s1[a, slot] = s1[in_market[j]]
+                        out_shared[a, slot] = count[b]
+                        slot += 1
+            for j in range(m):
+                b = touched[j]
+                walk[b] = 0.0
+                overlap[b] = 0.0
+                count[b] = 0
+                picked[b] = False
+    return out_b, out_s1, out_shared
+
+
+@numba.njit(cache=True, parallel=True)
+def finish(indptr: np.ndarray, others: np.ndarray, s1: np.ndarray, shared: np.ndarray,
+           features: np.ndarray, prior: np.ndarray, svd_weight: float, shrinkage: float,
+           scale: float) -> np.ndarray:
+    """Final score of every candidate pair (CSR rows ``indptr`` over ``others``):
+    support(shared) x prior[b] x (s1 + ``svd_weight`` x cosine⁺ / row max) / ``scale``."""
+    n = len(indptr) - 1
+    out = np.zeros(len(others), np.float64)
+    dims = features.shape[1]
+    for a in numba.prange(n):
+        start, stop = indptr[a], indptr[a + 1]
+        cosine = np.zeros(stop - start, np.float64)
+        peak = 0.0
+        if svd_weight > 0:
+            for p in range(start, stop):
+                b = others[p]
+                dot = 0.0
+                for d in range(dims):
+                    dot += np.float64(features[a, d]) * np.float64(features[b, d])
+                dot = max(dot, 0.0)
+                cosine[p - start] = dot
+                peak = max(peak, dot)
+        for p in range(start, stop):
+            value = s1[p]
+            if peak > 0:
+                value += svd_weight * cosine[p - start] / peak
+            out[p] = rounded(support(shared[p], shrinkage) * prior[others[p]] * value / scale)
+    return out
