@@ -24,7 +24,12 @@ from core.training import TrainingParams
 from core.training.factorization import SVDFeatures
 from core.training.matrix import build_listen_matrix
 from core.training.neighbours import shared_listeners
-from core.training.pushdown import PushdownSVD, pushdown_features, shared_listeners_pushdown
+from core.training.pushdown import (
+    N_ITER,
+    PushdownSVD,
+    pushdown_features,
+    shared_listeners_pushdown,
+)
 from core.training.weighting import LogWeighting
 from core.warehouse import pushdown_sql
 from core.warehouse.duckdb import DuckDBWarehouse
@@ -80,9 +85,14 @@ def test_pushdown_matches_in_memory_on_the_demo(demo_in_memory: dict[str, Any],
     np.testing.assert_allclose(counts["streams"], np.asarray(listens.streams.sum(axis=1)).ravel())
     assert counts["users"] == len(listens.user_ids) and counts["pairs"] == 92_834
     # the in-memory randomized SVD at the same oversampling and iterations
-    U, S, _ = randomized_svd(weighted, 64, n_oversamples=64, n_iter=5, random_state=0)
+    U, S, _ = randomized_svd(weighted, 64, n_oversamples=64, n_iter=N_ITER, random_state=0)
     np.testing.assert_allclose(sigma, S, rtol=0.02)
-    assert agreement(top10(features), top10(U * S)) >= 0.90
+    # feature-cosine lists at 3 power iterations move with the random test matrix (the
+    # product's hybrid lists much less: benchmarks/README.md, Power iterations), so the bar is
+    # how well two such runs agree with each other
+    U1, S1, _ = randomized_svd(weighted, 64, n_oversamples=64, n_iter=N_ITER, random_state=1)
+    bar = agreement(top10(U1 * S1), top10(U * S))
+    assert agreement(top10(features), top10(U * S)) >= bar - 0.03
     # the pipeline's own factorization (SVDFeatures: its own float32 randomized SVD)
     svd = SVDFeatures(64, random_state=0)
     pipeline = top10(svd.fit_transform(weighted))

@@ -204,11 +204,21 @@ def assert_same_model(X: sp.csr_matrix, method: HybridSimilarity, market: np.nda
         X.shape[0], rows, others, s1, shared, features, listeners)
     # the same candidate pairs, and scores equal to float precision
     np.testing.assert_array_equal(memory.similarity_.indptr, warehouse.similarity_.indptr)
-    np.testing.assert_array_equal(memory.similarity_.indices, warehouse.similarity_.indices)
-    np.testing.assert_allclose(memory.similarity_.data, warehouse.similarity_.data, atol=1e-12)
-    np.testing.assert_array_equal(memory.shared_, warehouse.shared_)
+    mine, theirs = pairs_of(memory), pairs_of(warehouse)
+    np.testing.assert_array_equal(mine[0], theirs[0])
+    np.testing.assert_allclose(mine[1], theirs[1], atol=1e-12)
+    np.testing.assert_array_equal(mine[2], theirs[2])
     for got, want in zip(warehouse.neighbours(10), memory.neighbours(10), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def pairs_of(method: HybridSimilarity) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pair keys, scores, shared) in key order: a row's entries may be stored in any order."""
+    matrix = method.similarity_
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    keys = rows * matrix.shape[1] + matrix.indices
+    order = np.argsort(keys)
+    return keys[order], matrix.data[order], method.shared_[order]
 
 
 SETTINGS = {"listener_cap": 6, "shrinkage": 0.5, "n_candidates": 8, "n_market_candidates": 4}

@@ -19,13 +19,12 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
     Written out instead of calling ``TruncatedSVD`` because at tens of millions of listens the
     sparse products dominate training: here they run in float32 on one listener-major copy of
     A, on every core (``core.training.parallel.ListenerChunks``), and the orthonormalization is
-    a QR of the small artist-side matrix only. 64 extra random directions with 5 power iterations cost
-    about what 10 with 7 did, and put the top-10 neighbours much closer to the exact SVD's, so a
-    retrain with another random state (or the warehouse-pushed-down SVD) gives the same
-    neighbours far more often.
+    a QR of the small artist-side matrix only. 64 extra random directions and 3 power
+    iterations: the fewest at which the default similarity's top-10 lists move no more than
+    under another random seed (``benchmarks/README.md``, *Power iterations*).
     """
 
-    def __init__(self, n_components: int = 64, n_iter: int = 5, random_state: int = 0,
+    def __init__(self, n_components: int = 64, n_iter: int = 3, random_state: int = 0,
                  n_oversamples: int = 64) -> None:
         self.n_components = n_components
         self.n_iter = n_iter

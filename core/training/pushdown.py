@@ -18,8 +18,8 @@ rows, after the same minimum-listeners filter as the in-memory pipeline:
    solved in Python: singular values √Λ, features U·Σ = Q·V·√Λ (what ``TruncatedSVD``'s
    ``fit_transform`` returns).
 
-Each pass reads the weighted table once; 2·n_iter + 3 passes in all: 13 at the default 5
-power iterations, the same as the in-memory ``SVDFeatures`` (12 sparse products).
+Each pass reads the weighted table once; 2·n_iter + 3 passes in all: 9 at the default 3
+power iterations, as many as the in-memory ``SVDFeatures`` (8 sparse products).
 """
 
 from __future__ import annotations
@@ -37,13 +37,11 @@ from core.training.factorization import orthonormalize
 from core.training.similarity import HybridSimilarity
 from core.warehouse import pushdown_sql as q
 
-#: extra random directions beyond the features wanted, and power iterations. 64 and 5 (rather
-#: than sklearn's 10 and 7) cost about as much and put the top-10 neighbours at ~96% of the
-#: exact SVD's on the demo data, where 10 and 7 reach ~88%: a randomized SVD that is that
-#: unconverged gives different neighbours for every random test matrix, so pushdown and
-#: in-memory could not agree however correct each is.
+#: extra random directions beyond the features wanted, and power iterations: as in memory
+#: (``SVDFeatures``); much fewer and the features depend on the random test matrix, so pushdown
+#: and in-memory could not agree however correct each is
 OVERSAMPLES = 64
-N_ITER = 5
+N_ITER = 3
 
 
 @dataclass

@@ -37,8 +37,8 @@ def support(shared: int, shrinkage: float) -> float:
 def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
                u_indptr: np.ndarray, u_artists: np.ndarray, u_bm25: np.ndarray,
                inv_listener_artists: np.ndarray, popularity_beta: np.ndarray,
-               prior: np.ndarray, market: np.ndarray, bm25_weight: float, shrinkage: float,
-               n_candidates: int, n_market: int, chunks: int
+               prior: np.ndarray, market: np.ndarray, labels: np.ndarray, bm25_weight: float,
+               shrinkage: float, n_candidates: int, n_market: int, chunks: int
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every artist's candidate neighbours from one pass over its listeners' artists.
 
@@ -48,8 +48,12 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
     number of such ``u``. Candidate score = (walk / row max + ``bm25_weight`` x overlap⁺ /
     row max) x support(shared) x ``prior[b]`` (evidence of ``b``'s own audience). Kept: the
     ``n_candidates`` best, and the ``n_market`` best among ``market`` artists (the map's
-    peers), ties to the lower row. Artists are dealt to
-    ``chunks`` interleaved work items (several per thread, for balance: hits cost most).
+    peers), ties to the lower row.
+
+    The matrices may hold the artists in another order (most listened first keeps the records
+    touched most often in cache): ``labels[i]`` is the artist at matrix row ``i``, and
+    ``prior``, ``market`` and the output use labels. Artists are dealt to ``chunks``
+    interleaved work items (several per thread, for balance: hits cost most).
     Returns ``(b, s1, shared)`` of shape ``(artists, n_candidates + n_market)``, -1 padded,
     where ``s1`` is the candidate score before the support factor.
     """
@@ -60,10 +64,17 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
     out_shared = np.zeros((n, width), np.int32)
     chunks = max(1, min(n, chunks))
     for chunk in numba.prange(chunks):
-        walk = np.zeros(n, np.float64)
-        overlap = np.zeros(n, np.float64)
-        count = np.zeros(n, np.int32)
+        # one 32-byte record per artist: walk, overlap, count (zeroed again after each
+        # artist) and the popularity term, so a touch costs one cache line
+        acc = np.zeros((n, 4), np.float64)
+        acc[:, 3] = popularity_beta
         touched = np.empty(n, np.int64)
+        others = np.empty(n, np.int64)
+        walks = np.empty(n, np.float64)
+        overlaps = np.empty(n, np.float64)
+        counts = np.empty(n, np.int64)
+        s1 = np.empty(n, np.float64)
+        score = np.empty(n, np.float64)
         picked = np.zeros(n, np.bool_)
         for a in range(chunk, n, chunks):
             m = 0
@@ -73,60 +84,54 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
                 step = inv_listener_artists[u]
                 for q in range(u_indptr[u], u_indptr[u + 1]):
                     b = u_artists[q]
-                    if count[b] == 0:
+                    if acc[b, 2] == 0.0:
                         touched[m] = b
                         m += 1
-                    count[b] += 1
-                    walk[b] += step
-                    overlap[b] += wa * u_bm25[q]
-            cols = np.empty(m, np.int64)
+                    acc[b, 0] += step
+                    acc[b, 1] += wa * u_bm25[q]
+                    acc[b, 2] += 1.0
+            # gather the touched records into contiguous arrays and zero them, in one pass
             k = 0
             walk_max = 0.0
             overlap_max = 0.0
             for j in range(m):
                 b = touched[j]
-                if b == a:
-                    continue
-                cols[k] = b
-                k += 1
-                w = walk[b] * popularity_beta[b]
-                walk[b] = w
-                walk_max = max(walk_max, w)
-                overlap_max = max(overlap_max, overlap[b])
-            cols = cols[:k]
-            s1 = np.empty(k, np.float64)
-            score = np.empty(k, np.float64)
+                if b != a:
+                    others[k] = labels[b]
+                    walks[k] = acc[b, 0] * acc[b, 3]
+                    overlaps[k] = acc[b, 1]
+                    counts[k] = int(acc[b, 2])
+                    walk_max = max(walk_max, walks[k])
+                    overlap_max = max(overlap_max, overlaps[k])
+                    k += 1
+                acc[b, 0] = 0.0
+                acc[b, 1] = 0.0
+                acc[b, 2] = 0.0
             for j in range(k):
-                b = cols[j]
-                value = walk[b] / walk_max if walk_max > 0 else 0.0
-                if overlap_max > 0 and overlap[b] > 0:
-                    value += bm25_weight * overlap[b] / overlap_max
+                value = walks[j] / walk_max if walk_max > 0 else 0.0
+                if overlap_max > 0 and overlaps[j] > 0:
+                    value += bm25_weight * overlaps[j] / overlap_max
                 s1[j] = value
-                score[j] = rounded(value * support(count[b], shrinkage) * prior[b])
-            best = best_of(cols, score, n_candidates)
+                score[j] = rounded(value * support(counts[j], shrinkage) * prior[others[j]])
+            best = best_of(others[:k], score[:k], n_candidates)
+            row = labels[a]
             slot = 0
             for j in best:
-                out_b[a, slot] = cols[j]
-                out_s1[a, slot] = s1[j]
-                out_shared[a, slot] = count[cols[j]]
-                picked[cols[j]] = True
+                out_b[row, slot] = others[j]
+                out_s1[row, slot] = s1[j]
+                out_shared[row, slot] = counts[j]
+                picked[others[j]] = True
                 slot += 1
             if n_market > 0:
-                in_market = np.flatnonzero(market[cols])
-                best_market = best_of(cols[in_market], score[in_market], n_market)
-                for j in best_market:
-                    b = cols[in_market[j]]
-                    if not picked[b]:
-                        out_b[a, slot] = b
-                        out_s1[a, slot] = s1[in_market[j]]
-                        out_shared[a, slot] = count[b]
+                in_market = np.flatnonzero(market[others[:k]])
+                for j in in_market[best_of(others[in_market], score[in_market], n_market)]:
+                    if not picked[others[j]]:
+                        out_b[row, slot] = others[j]
+                        out_s1[row, slot] = s1[j]
+                        out_shared[row, slot] = counts[j]
                         slot += 1
-            for j in range(m):
-                b = touched[j]
-                walk[b] = 0.0
-                overlap[b] = 0.0
-                count[b] = 0
-                picked[b] = False
+            for j in best:
+                picked[others[j]] = False
     return out_b, out_s1, out_shared
 
 

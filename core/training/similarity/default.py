@@ -86,17 +86,21 @@ class HybridSimilarity(SparseSimilarity):
         features = self._features(X, features)
         capped = cap_listeners(X, self.listener_cap)
         weights = bm25_weight(capped, self.k1, self.b)
+        popularity = np.diff(capped.indptr).astype(np.float64)
+        # most listened first: the artists touched most often sit together in cache
+        labels = np.argsort(-popularity, kind="stable")
+        weights = weights[labels]
         by_listener = weights.T.tocsr()
         listener_artists = np.diff(by_listener.indptr).astype(np.float64)
         inv_listener_artists = np.divide(1.0, listener_artists, out=np.zeros_like(listener_artists),
                                          where=listener_artists > 0)
-        popularity = np.diff(capped.indptr).astype(np.float64)
         popularity_beta = np.zeros(n)
         np.power(popularity, -self.beta, out=popularity_beta, where=popularity > 0)
         others, s1, shared = colistening.candidates(
             weights.indptr.astype(np.int64), weights.indices, weights.data,
             by_listener.indptr.astype(np.int64), by_listener.indices, by_listener.data,
-            inv_listener_artists, popularity_beta, self.prior(popularity), _mask(market, n),
+            inv_listener_artists, popularity_beta[labels], self.prior(popularity),
+            _mask(market, n), labels.astype(np.int64),
             float(self.bm25_weight), float(self.shrinkage),
             int(self.n_candidates), int(self.n_market_candidates) if market is not None else 0,
             16 * numba.get_num_threads(),
@@ -113,14 +117,15 @@ class HybridSimilarity(SparseSimilarity):
         """The same model from a candidate table computed elsewhere (the warehouse): one row
         per (artist row, other row) with its candidate score ``s1`` and shared listeners;
         ``listeners`` per artist row as the co-listening counted them (after the cap)."""
-        order = np.lexsort((others, rows))
-        rows, others = np.asarray(rows)[order], np.asarray(others)[order]
+        rows, others = np.asarray(rows, np.int64), np.asarray(others)
+        s1, shared = np.asarray(s1, np.float64), np.asarray(shared)
+        if len(rows) and (np.diff(rows) < 0).any():  # grouped by artist is all that is needed
+            order = np.argsort(rows, kind="stable")
+            rows, others, s1, shared = rows[order], others[order], s1[order], shared[order]
         indptr = np.zeros(n_artists + 1, np.int64)
         np.cumsum(np.bincount(rows, minlength=n_artists), out=indptr[1:])
-        return self._finish(n_artists, indptr, others.astype(np.int32),
-                            np.asarray(s1, np.float64)[order],
-                            np.asarray(shared, np.int32)[order], features,
-                            np.asarray(listeners, np.float64))
+        return self._finish(n_artists, indptr, others.astype(np.int32), s1,
+                            shared.astype(np.int32), features, np.asarray(listeners, np.float64))
 
     def neighbours(
         self, top_k: int, rows: np.ndarray | None = None, candidates: np.ndarray | None = None
