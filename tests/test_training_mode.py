@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 
 from core.errors import InsightsError
+from core.model import Model
 from core.tables import USER_ARTIST_STREAMS
 from core.training import TrainingParams, train
 from core.training.matrix import build_listen_matrix
 from core.training.mode import MEMORY_BYTES_PER_ROW, choose_mode, plan_mode, training_mode
 from core.training.neighbours import shared_listeners
+from core.warehouse import pushdown_sql
 from core.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import community_listens
 from tests.test_cli import run
@@ -41,19 +43,44 @@ def test_plan_explains_the_automatic_choice(demo_warehouse_path: Path) -> None:
     assert tight.auto == "pushdown" and "pushdown" in tight.explain()
 
 
-def test_pushdown_mode_trains_the_same_similarity(demo_warehouse_path: Path,
+@pytest.fixture(scope="module")
+def pushed_down(demo_warehouse_path: Path) -> Model:
+    return train(DuckDBWarehouse(demo_warehouse_path), TrainingParams(mode="pushdown"))
+
+
+def top10_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    both = [(set(x[x >= 0]), set(y[y >= 0])) for x, y in zip(a[:, :10], b[:, :10], strict=True)]
+    return float(np.mean([len(x & y) / max(len(x), len(y)) for x, y in both if x or y]))
+
+
+class SecondHash(pushdown_sql.DuckDBDialect):
+    """Another hash behind the random test matrix, as Snowflake's HASH is another function."""
+
+    def hash_bit(self, user: str, component: int) -> str:
+        block, bit = divmod(component, 64)
+        return f"CAST((hash({user} * 64 + {block} + 1000003) >> {bit}) & 1 AS DOUBLE)"
+
+
+def test_another_hash_function_agrees_as_another_seed(demo_warehouse_path: Path,
+                                                     pushed_down: Model,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pushdown_sql.DuckDBRunner, "dialect", SecondHash())
+    other = train(DuckDBWarehouse(demo_warehouse_path), TrainingParams(mode="pushdown"))
+    assert not np.array_equal(other.features, pushed_down.features)  # another test matrix
+    np.testing.assert_allclose(np.cumsum(other.explained_variance_ratio),
+                               np.cumsum(pushed_down.explained_variance_ratio), rtol=1e-2)
+    assert top10_overlap(other.neighbour_idx, pushed_down.neighbour_idx) >= 0.95
+
+
+def test_pushdown_mode_trains_the_same_similarity(demo_warehouse_path: Path, pushed_down: Model,
                                                   demo_model) -> None:
-    model = train(DuckDBWarehouse(demo_warehouse_path), TrainingParams(mode="pushdown"))
+    model = pushed_down
     manifest = model.manifest
     assert manifest["mode"] == "pushdown" and manifest["params"]["similarity"] == "hybrid"
     assert manifest["steps"]["similarity"] == demo_model.manifest["steps"]["similarity"]
     # parity with the in-memory model: the pushed-down SVD's features differ a little (another
     # random test matrix), so the cosine part moves some scores; the lists barely change
-    both = [(set(a[a >= 0]), set(b[b >= 0]))
-            for a, b in zip(model.neighbour_idx[:, :10], demo_model.neighbour_idx[:, :10],
-                            strict=True)]
-    overlap = np.mean([len(a & b) / max(len(a), len(b)) for a, b in both if a or b])
-    assert overlap >= 0.95
+    assert top10_overlap(model.neighbour_idx, demo_model.neighbour_idx) >= 0.95
     same = model.neighbour_idx == demo_model.neighbour_idx
     assert np.median(np.abs(model.neighbour_sim - demo_model.neighbour_sim)[same]) < 0.01
     assert "pushed down as SQL" in manifest["steps"]["factorization"]

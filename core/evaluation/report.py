@@ -78,8 +78,15 @@ METRICS: dict[str, tuple[str, str]] = {
         "Spearman (countries)",
         "Rank correlation between predicted and real country shares over all countries: "
         "1 = same order, 0 = unrelated."),
+    "coverage@10": (
+        "Coverage@10",
+        "Share of the modelled artists (at least 2 listeners) that appear in at least one other "
+        "artist's 10 most similar: how much of the long tail browsing can reach. Higher is "
+        "better; popularity lists reach almost none."),
 }
-TABLE_COLUMNS = (*METRICS, "fit_s")
+#: standard errors of the means above (listeners or artists as the units), where defined
+STANDARD_ERRORS = ("recall@10_se", "ndcg@10_se", "tag@10_se", "geo_ndcg@10_se", "coverage@10_se")
+TABLE_COLUMNS = (*METRICS, "fit_s", *STANDARD_ERRORS)
 #: rows that use no similarity at all: the bar every method has to clear
 BASELINES = ("popularity", "random", "mean-share baseline", "mean-absolute-streams baseline")
 SVD_BASELINE = "log1p, SVD(64), cosine"
@@ -305,7 +312,7 @@ def format_report(result: EvaluationResult) -> str:
         marked = ("the current model's method" if result.meta.get("model_version")
                   else "the product default (no model saved yet)")
         lines += ["", f"marked *: {marked}; fit_s: seconds to fit on all listens; "
-                  "geography baselines use no similarity",
+                  "geography baselines use no similarity; _se: standard error of the mean",
                   "", "cluster quality (silhouette: cosine, on a fixed sample of ≤ 3000 artists)"]
         clusters = result.clusters.copy()
         for column in ("clusters", "size_min", "size_max", "tagged_artists"):
