@@ -27,6 +27,7 @@ from core.evaluation.methods import (
     SEED_DESIGN,
     BM25ItemKNN,
     HybridSimilarity,
+    PushedDownHybrid,
     RP3beta,
     SimilarityMethod,
     exploration_methods,
@@ -34,6 +35,7 @@ from core.evaluation.methods import (
 )
 from core.evaluation.split import holdout_split
 from core.evaluation.tuning import tuning_set, tuning_table
+from core.training import TrainingParams
 from core.warehouse.duckdb import DuckDBWarehouse
 
 #: measured by the product owner on 2 cores with this protocol: recall@10, nDCG@10, tag@10, geo
@@ -60,6 +62,9 @@ def with_reference(report: pd.DataFrame) -> pd.DataFrame:
             REFERENCE[m][i] if m in REFERENCE else None for m in table.index
         ]
     return table
+
+
+PUSHED_DOWN = "the same default, pushed down (SVD and co-listening in DuckDB)"
 
 
 def tuning_grid(has_implicit: bool) -> dict[str, SimilarityMethod]:
@@ -101,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print("implicit is not installed: skipping ALS and BM25 item-kNN "
               "(pip install -r benchmarks/requirements-bench.txt)", file=sys.stderr)
     methods = reference_methods(include_seed=not args.skip_seed, include_implicit=has_implicit)
+    methods[PUSHED_DOWN] = PushedDownHybrid(**TrainingParams().similarity_method().get_params())
     if args.explore:
         methods.update(exploration_methods())
     if args.only:

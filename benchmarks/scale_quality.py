@@ -10,15 +10,19 @@ whole training (warehouse read to model), for ``implicit`` weighting + ALS + nei
 
 * ``hybrid``  - the product default, trained by ``core.training.train`` (mode memory);
 * ``cosine``  - ``--similarity cosine`` (cosine of the log1p-SVD features);
-* ``pushdown`` - the warehouse-pushed-down training (DuckDB; cosine of its SVD features);
+* ``hybrid-capN`` / ``hybrid-nocap`` - the default with ``LISTENER_CAP=N`` / without the cap
+  (choosing the cap on heavy-tailed generated data, ``gen-10M-heavy``);
+* ``pushdown`` - the warehouse-pushed-down training (DuckDB; the same hybrid similarity);
 * ``implicit`` - ``implicit`` ALS (64 factors, 15 iterations, BM25 K1=100 B=0.8), neighbours by
   the cosine of its item factors (what ``implicit``'s ``similar_items`` ranks by).
 
 Usage::
 
     .venv/bin/python benchmarks/scale_quality.py --sizes 1M,10M [--methods hybrid,cosine,implicit]
+    .venv/bin/python benchmarks/scale_quality.py --sizes 10M-heavy \
+        --methods hybrid-cap100,hybrid-cap200,hybrid,hybrid-cap1000,hybrid-nocap --tag cap
 
-Prints one table; writes ``benchmarks/results/scale_quality.{txt,csv}``.
+Prints one table; writes ``benchmarks/results/scale_quality[-TAG].{txt,csv,png}``.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", default="1M,10M")
     p.add_argument("--methods", default="hybrid,cosine,pushdown,implicit")
     p.add_argument("--data", type=Path, default=DATA)
+    p.add_argument("--tag", default="")
     args = p.parse_args(argv)
     runs = {
         "hybrid": lambda db: ours(db, mode="memory"),
@@ -94,20 +99,26 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.data / f"gen-{size}"
         community = np.load(folder / "communities.npy")
         for method in args.methods.split(","):
-            ids, idx, seconds = runs[method](folder / "warehouse.duckdb")
+            if method.startswith("hybrid-cap") or method == "hybrid-nocap":
+                cap = 0 if method == "hybrid-nocap" else int(method[len("hybrid-cap"):])
+                ids, idx, seconds = ours(folder / "warehouse.duckdb", mode="memory",
+                                         listener_cap=cap)
+            else:
+                ids, idx, seconds = runs[method](folder / "warehouse.duckdb")
             score = precision_at_k(community, ids, idx)
             rows.append((size, method, len(ids), score, seconds))
             print(f"{size:>5} {method:<9} artists {len(ids):>7,}  precision@{K} {score:.3f}  "
                   f"{seconds:7.1f} s", flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with open(RESULTS / "scale_quality.csv", "w", newline="") as f:
+    name = "scale_quality" + (f"-{args.tag}" if args.tag else "")
+    with open(RESULTS / f"{name}.csv", "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["data", "size", "method", "artists", f"precision_at_{K}", "seconds"])
         out.writerows(("generated", *row) for row in rows)
     lines = [header, f"{'size':>5} {'method':<9} {'artists':>8} {'precision@10':>12} {'seconds':>8}"]
     lines += [f"{s:>5} {m:<9} {n:>8,} {p:>12.3f} {t:>8.1f}" for s, m, n, p, t in rows]
-    (RESULTS / "scale_quality.txt").write_text("\n".join(lines) + "\n")
-    plot(rows, header, RESULTS / "scale_quality.png")
+    (RESULTS / f"{name}.txt").write_text("\n".join(lines) + "\n")
+    plot(rows, header, RESULTS / f"{name}.png")
     print("\n".join(lines))
     return 0
 

@@ -338,6 +338,12 @@ def report(runs: list[Run], tag: str) -> str:
             mine = by.get((ours, size))
             if not mine or mine.status != "ok":
                 continue
+            nocap = by.get(("memory-nocap", size))
+            if ours == "memory" and nocap and nocap.status == "ok":
+                lines.append(f"  memory vs no cap   {size:>5}: no-cap wall / capped = "
+                             f"{nocap.wall / mine.wall:6.2f}x (neighbours "
+                             f"{nocap.steps.get('neighbours', float('nan')):.1f} s vs "
+                             f"{mine.steps.get('neighbours', float('nan')):.1f} s)")
             prev = by.get(("previous", size))
             if ours == "memory" and prev and prev.status == "ok":
                 lines.append(f"  memory vs previous {size:>5}: previous wall / ours = "
