@@ -134,6 +134,7 @@ def train(
         names = warehouse.artist_names()
         genres = warehouse.artist_genres()
         country = warehouse.country_streams()
+    counts.update(warehouse.ingest_counts())
     counts.update(users=len(listens.user_ids), artists_total=len(listens.artist_ids))
     if listens.streams.nnz == 0:
         raise InsightsError(
@@ -343,6 +344,7 @@ def _train_pushdown(
         names = warehouse.artist_names()
         genres = warehouse.artist_genres()
         country = warehouse.country_streams()
+    counts.update(warehouse.ingest_counts())
     report("read", 1.0)
     with timer.step("factorize"):
         svd = PushdownSVD(params.num_features, params.min_listeners).fit(

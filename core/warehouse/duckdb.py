@@ -81,23 +81,20 @@ class DuckDBWarehouse(Warehouse):
                     break
                 yield batch.astype({"usernum": "int64", "artistnum": "int64", "streams": "float64"})
 
-    def artist_names(self) -> pd.DataFrame:
+    def _artist_spellings(self) -> pd.DataFrame:
         self.check_contract(SOURCE_TABLES[:1])
-        return self._query(sql.artist_names_sql(self._table_name(SOURCE_TABLES[0].name)))
+        return self._query(sql.artist_spellings_sql(self._table_name(SOURCE_TABLES[0].name)))
 
-    def artist_genres(self) -> pd.DataFrame:
+    def _genre_rows(self) -> pd.DataFrame:
         self.check_contract((ARTIST_GENRES,))
-        t = sql.quote_identifier(self._table_name(ARTIST_GENRES.name))
-        return self._query(
-            f"SELECT CAST(artistname AS VARCHAR) AS artistname, "
-            f"CAST(countrylist AS VARCHAR) AS countrylist, CAST(genreid AS VARCHAR) AS genreid "
-            f"FROM {t} WHERE artistname IS NOT NULL ORDER BY artistname"
-        )
+        return self._query(sql.genres_sql(self._table_name(ARTIST_GENRES.name)))
 
-    def country_streams(self) -> pd.DataFrame:
+    def _country_rows(self) -> tuple[pd.DataFrame, int]:
         self.check_contract(SOURCE_TABLES[2:])
-        frame = self._query(sql.country_streams_sql(self._table_name(SOURCE_TABLES[2].name)))
-        return frame.astype({"artistnum": "int64", "total_streams": "float64"})
+        table = self._table_name(SOURCE_TABLES[2].name)
+        counts = self._query(sql.country_rows_sql(table)).iloc[0]
+        frame = self._query(sql.country_streams_sql(table))
+        return frame, int(counts["rows_total"] - counts["rows_kept"])
 
     def row_count(self, table: str) -> int:
         t = sql.quote_identifier(self._table_name(table))
