@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from core.cli.common import ProgressBar, run
 from core.config import Settings
@@ -76,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     def go() -> int:
         settings = Settings.from_env()
         store = ModelStore(settings.model_dir)
+        for path in store.clean_litter():
+            print(f"removed {path.name}, left by an interrupted training", file=sys.stderr)
         if args.if_missing and store.current_version():
             print(f"model {store.current_version()} exists in {settings.model_dir}; not retraining")
             return 0

@@ -2,11 +2,15 @@
 
 Connections are opened per operation and read-only where possible, because DuckDB lets one
 process write a file at a time: the dashboard, the CLI and the tests can then share one file.
+A file held by another writer is retried with back-off for ``busy_timeout`` seconds before the
+caller is told, in one line, who holds it; a folder or a non-DuckDB file at ``DUCKDB_PATH`` is
+named as such (``core.failures``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,31 +19,60 @@ import duckdb
 import pandas as pd
 
 from core.errors import ConfigError, ContractError
+from core.failures import BusyWarehouseError, duckdb_error, os_error
 from core.tables import ARTIST_GENRES, SOURCE_TABLES
 from core.warehouse import sql
 from core.warehouse.base import ListenStats, Warehouse
 
+#: seconds to keep retrying a DuckDB file another process holds, by default
+BUSY_TIMEOUT = 10.0
+
 
 class DuckDBWarehouse(Warehouse):
-    def __init__(self, path: str | Path, memory_limit: str | None = None) -> None:
+    def __init__(self, path: str | Path, memory_limit: str | None = None,
+                 busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
         self.description = f"DuckDB {self.path.name}"
         #: DuckDB's memory for the pushed-down training's passes (``DUCKDB_MEMORY_LIMIT``)
         self.memory_limit = memory_limit
+        self.busy_timeout = busy_timeout
 
     @contextlib.contextmanager
     def _connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.path.is_dir():
+            raise ConfigError(f"DUCKDB_PATH {self.path} is a folder; point it at a .duckdb file")
         if read_only and not self.path.exists():
             raise ConfigError(
                 f"no DuckDB warehouse at {self.path}; build the demo one with "
                 "`python -m core.cli.warehouse build-demo` (or `make warehouse`)"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path), read_only=read_only)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(exc, "DUCKDB_PATH") from None
+        con = self._open(read_only)
         try:
             yield con
         finally:
             con.close()
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Connect, retrying with back-off while another process holds the file."""
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                problem = duckdb_error(exc, self.path)
+                if problem is None:
+                    raise
+                if not isinstance(problem, BusyWarehouseError) or time.monotonic() + delay > deadline:
+                    raise problem from None
+            except OSError as exc:
+                raise os_error(exc, "DUCKDB_PATH") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     def _query(self, query: str, params: list[object] | None = None) -> pd.DataFrame:
         with self._connect() as con:
