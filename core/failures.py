@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 from core.errors import InsightsError
-from core.locking import BusyError
 from core.secrets import message
 
 _DUCKDB_LOCK = re.compile(r"Could not set lock on file \"(?P<path>[^\"]+)\".*?(?:\(PID (?P<pid>\d+)\))?",
@@ -37,8 +36,9 @@ _OS_HINTS = {
 
 
 
-class BusyWarehouseError(BusyError):
-    """Another process holds the DuckDB file's write lock."""
+class BusyWarehouseError(InsightsError):
+    """Another process holds the DuckDB file's write lock (not ``BusyError``: that one means
+    this program's own task is already running)."""
 
 
 def duckdb_error(exc: Exception, path: object) -> InsightsError | None:

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
-from core.locking import BusyError, exclusive
+from core.locking import BusyError, exclusive, holds
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,15 @@ def remove(folder: Path, patterns: Iterable[str]) -> list[Path]:
 
 
 def remove_unless_busy(folder: Path, patterns: Iterable[str], lock: Path, what: str) -> list[Path]:
-    """``remove`` when nobody holds ``lock`` (no ``what`` is running); otherwise nothing.
+    """``remove`` when nobody else holds ``lock`` (no other ``what`` is running); otherwise nothing.
 
-    A folder that cannot take a lock file (read-only, missing) is left as it is.
+    When this process holds ``lock`` it is the one writer, and what it finds is stale. A
+    folder that cannot take a lock file (read-only, missing) is left as it is.
     """
     if not folder.is_dir():
         return []
+    if holds(lock):
+        return remove(folder, patterns)
     try:
         with exclusive(lock, what):
             return remove(folder, patterns)

@@ -305,6 +305,7 @@ class ModelStore:
         if self.root.exists() and not self.root.is_dir():
             raise ModelNotFoundError(f"MODEL_DIR {self.root} is a file, not a folder")
         self.root.mkdir(parents=True, exist_ok=True)
+        self.clean_litter()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         fingerprint = str(model.manifest.get("data_fingerprint", ""))[:8] or "nodata"
         version = f"{stamp}-{fingerprint}"
@@ -329,7 +330,8 @@ class ModelStore:
         return version
 
     def clean_litter(self) -> list[Path]:
-        """Remove what killed trainings left, unless a training is running right now."""
+        """Remove what killed trainings left, unless another training is running right now
+        (its ``.incoming-*`` folder is work in progress). Called by every save."""
         from core.litter import remove_unless_busy
 
         return remove_unless_busy(self.root, LITTER, self.root / TRAIN_LOCK, "training")

@@ -5,7 +5,6 @@ build exactly what the plain COO construction builds.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from core.training.pushdown import PushdownSVD, pushdown_features, shared_listen
 from core.training.weighting import LogWeighting
 from core.warehouse import pushdown_sql
 from core.warehouse.duckdb import DuckDBWarehouse
+from tests.conftest import fakesnow_session as fakesnow_server_session
 from tests.conftest import start_fakesnow
 
 
@@ -133,17 +133,8 @@ def duckdb_with(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
 
 @pytest.fixture(scope="module")
 def fakesnow_session() -> Iterator[Any]:
-    from snowflake.snowpark import Session
-    from snowflake.snowpark.exceptions import SnowparkSessionException
-
-    with start_fakesnow() as kwargs:
-        isolated = {**kwargs["session_parameters"], "FAKESNOW_DB_PATH": ":isolated:"}
-        session = Session.builder.configs(
-            {**kwargs, "database": "PUSHDOWN", "schema": "PUBLIC", "session_parameters": isolated}
-        ).create()
+    with start_fakesnow() as kwargs, fakesnow_server_session(kwargs, "PUSHDOWN") as session:
         yield session
-        with contextlib.suppress(SnowparkSessionException):  # fakesnow: no CANCEL_ALL_QUERIES
-            session.close()
 
 
 def test_same_sql_runs_on_duckdb_and_fakesnow(fakesnow_session: Any) -> None:
