@@ -16,7 +16,7 @@ from pathlib import Path
 from core.errors import InsightsError
 from core.secrets import message
 
-_DUCKDB_LOCK = re.compile(r"Could not set lock on file \"(?P<path>[^\"]+)\".*?(?:\(PID (?P<pid>\d+)\))?",
+_DUCKDB_LOCK = re.compile(r"Could not set lock on file \"(?P<path>[^\"]+)\"(?:.*?\(PID (?P<pid>\d+)\))?",
                           re.S)
 _DUCKDB_NOT_DB = re.compile(r"The file \"(?P<path>[^\"]+)\" exists, but it is not a valid DuckDB")
 _DUCKDB_DIRECTORY = re.compile(r"file \"(?P<path>[^\"]+)\": Is a directory")
@@ -30,7 +30,7 @@ _OS_HINTS = {
     errno.EPERM: "operation not permitted on {path}; check its owner and permissions",
     errno.EISDIR: "{path} is a folder, where a file was expected",
     errno.ENOTDIR: "{path} (or a folder on its way) is a file, where a folder was expected",
-    errno.EEXIST: "{path} already exists and is not a folder",
+    errno.EEXIST: "{path} is a file, not a folder",
     errno.ENOENT: "{path} does not exist",
 }
 

@@ -302,6 +302,14 @@ class ModelStore:
 
     def save(self, model: Model) -> str:
         """Write ``model`` as a new version and make it current; returns the version name."""
+        try:
+            return self._save(model)
+        except OSError as exc:  # a full, read-only or misplaced MODEL_DIR: one line naming it
+            from core.failures import os_error
+
+            raise os_error(exc, "MODEL_DIR") from None
+
+    def _save(self, model: Model) -> str:
         if self.root.exists() and not self.root.is_dir():
             raise ModelNotFoundError(f"MODEL_DIR {self.root} is a file, not a folder")
         self.root.mkdir(parents=True, exist_ok=True)

@@ -30,12 +30,12 @@ BUSY_TIMEOUT = 10.0
 
 class DuckDBWarehouse(Warehouse):
     def __init__(self, path: str | Path, memory_limit: str | None = None,
-                 busy_timeout: float = BUSY_TIMEOUT) -> None:
+                 busy_timeout: float | None = None) -> None:
         self.path = Path(path)
         self.description = f"DuckDB {self.path.name}"
         #: DuckDB's memory for the pushed-down training's passes (``DUCKDB_MEMORY_LIMIT``)
         self.memory_limit = memory_limit
-        self.busy_timeout = busy_timeout
+        self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
 
     @contextlib.contextmanager
     def _connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -67,11 +67,12 @@ class DuckDBWarehouse(Warehouse):
                 problem = duckdb_error(exc, self.path)
                 if problem is None:
                     raise
-                if not isinstance(problem, BusyWarehouseError) or time.monotonic() + delay > deadline:
+                remaining = deadline - time.monotonic()
+                if not isinstance(problem, BusyWarehouseError) or remaining <= 0:
                     raise problem from None
             except OSError as exc:
                 raise os_error(exc, "DUCKDB_PATH") from None
-            time.sleep(delay)
+            time.sleep(min(delay, remaining))
             delay = min(delay * 2, 1.0)
 
     def _query(self, query: str, params: list[object] | None = None) -> pd.DataFrame:
