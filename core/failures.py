@@ -61,9 +61,10 @@ def duckdb_error(exc: Exception, path: object) -> InsightsError | None:
     return None
 
 
-def os_error(exc: OSError, setting: str | None = None) -> InsightsError:
-    """An OS error as one line naming the path (and the setting, when known)."""
-    path = exc.filename if exc.filename is not None else "a file"
+def os_error(exc: OSError, setting: str | None = None, where: object = None) -> InsightsError:
+    """An OS error as one line naming the path (or ``where`` when the error names none) and
+    the setting, when known."""
+    path = exc.filename if exc.filename is not None else where if where is not None else "a file"
     hint = _OS_HINTS.get(exc.errno or -1)
     text = hint.format(path=path) if hint else f"{exc.strerror or type(exc).__name__}: {path}"
     if setting is None and isinstance(path, str | os.PathLike):

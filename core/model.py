@@ -307,7 +307,7 @@ class ModelStore:
         except OSError as exc:  # a full, read-only or misplaced MODEL_DIR: one line naming it
             from core.failures import os_error
 
-            raise os_error(exc, "MODEL_DIR") from None
+            raise os_error(exc, "MODEL_DIR", self.root) from None
 
     def _save(self, model: Model) -> str:
         if self.root.exists() and not self.root.is_dir():
