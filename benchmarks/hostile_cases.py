@@ -41,6 +41,8 @@ import duckdb
 
 HERE = Path(__file__).resolve().parent.parent
 PASSWORD = "Hostile-pw-9f3"
+#: NEO4J_PASSWORD in the cases whose URI carries PASSWORD: a scrubber must know both
+OTHER_PASSWORD = "Other-pw-7c1"
 LISTENS = "USER_ARTIST_STREAMS_FILTERED_WITH_IDS"
 GENRES = "ARTIST_IDS_SINGLE_GENRE"
 COUNTRY = "COUNTRY_ARTIST_STREAMS_BY_STORE"
@@ -67,7 +69,9 @@ def base_rows() -> dict[str, list[tuple]]:
     return {LISTENS: listens, COUNTRY: country, GENRES: genres}
 
 
-def write_warehouse(path: Path, tables: dict[str, list[tuple]], double_streams: bool = False) -> None:
+def write_warehouse(path: Path, tables: dict[str, list[tuple]], double_streams: bool = False,
+                    text_ids: bool = False) -> None:
+    """Streams as text (or DOUBLE holding real NaN and infinities), ids BIGINT (or text)."""
     columns = {LISTENS: ("artistname", "artistnum", "userid", "usernum", "total_streams"),
                COUNTRY: ("artistnum", "artistname", "countryname", "storename", "total_streams"),
                GENRES: ("artistname", "countrylist", "genreid")}
@@ -81,6 +85,10 @@ def write_warehouse(path: Path, tables: dict[str, list[tuple]], double_streams: 
             if double_streams and "total_streams" in cols:
                 con.execute(f'ALTER TABLE "{name}" ALTER total_streams TYPE DOUBLE '
                             "USING TRY_CAST(total_streams AS DOUBLE)")
+            for column in ("artistnum", "usernum"):
+                if column in cols and not text_ids:
+                    con.execute(f'ALTER TABLE "{name}" ALTER {column} TYPE BIGINT '
+                                f"USING TRY_CAST({column} AS BIGINT)")
     finally:
         con.close()
 
@@ -115,7 +123,7 @@ class Env:
     tree: Path
     base_model: Path
     base_warehouse: Path
-    secrets: list[str] = field(default_factory=lambda: [PASSWORD])
+    secrets: list[str] = field(default_factory=lambda: [PASSWORD, OTHER_PASSWORD])
 
     def run(self, script: str, argv: list[str], env: dict[str, str],
             timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -146,10 +154,10 @@ def classify(case: Case, done: subprocess.CompletedProcess[str], env: Env, folde
 # --------------------------------------------------------------------------------------------
 
 
-def train_on(tables: dict[str, list[tuple]], double: bool = False, *extra_argv: str):
+def train_on(tables: dict[str, list[tuple]], double: bool = False, text_ids: bool = False):
     def setup(folder: Path, env: Env):
-        write_warehouse(folder / "w.duckdb", tables, double)
-        return "train", ["--quiet", "--json", *extra_argv], {
+        write_warehouse(folder / "w.duckdb", tables, double, text_ids)
+        return "train", ["--quiet", "--json"], {
             "DUCKDB_PATH": str(folder / "w.duckdb"), "MODEL_DIR": str(folder / "models")}
     return setup
 
@@ -369,7 +377,7 @@ def names_file(content: bytes):
 
 
 def neo4j_env(uri: str) -> Callable[[Path], dict[str, str]]:
-    return lambda folder: {"NEO4J_URI": uri, "NEO4J_USER": "ana", "NEO4J_PASSWORD": PASSWORD}
+    return lambda folder: {"NEO4J_URI": uri, "NEO4J_USER": "ana", "NEO4J_PASSWORD": OTHER_PASSWORD}
 
 
 def snowflake_env(folder: Path) -> dict[str, str]:
@@ -393,12 +401,14 @@ def cases() -> list[Case]:
             ("0", "Artist 0", "Chile", "spotify", "Infinity"), ("1", "Artist 1", "Peru", "spotify", "NaN")])),
              model_is_finite, **ok),
         Case("VARCHAR ids that are not numbers", "non-finite", train_on(with_rows(listens=[
-            ("Artist 0", "x", "u1", "1", "3"), ("Artist 0", "0", "u1", "abc", "3")])), model_is_finite, **ok),
+            ("Artist 0", "x", "u1", "1", "3"), ("Artist 0", "0", "u1", "abc", "3")]), text_ids=True),
+             model_is_finite, **ok),
         Case("fractional ids", "non-finite", train_on(with_rows(listens=[
-            ("Artist 0", "1.5", "u1", "1", "3"), ("Artist 0", "0", "u1", "2.5", "3")])),
+            ("Artist 0", "1.5", "u1", "1", "3"), ("Artist 0", "0", "u1", "2.5", "3")]), text_ids=True),
              model_is_finite, **ok),
         Case("id past BIGINT", "non-finite", train_on(with_rows(listens=[
-            ("Artist 0", "99999999999999999999", "u1", "1", "3")])), model_is_finite, **ok),
+            ("Artist 0", "99999999999999999999", "u1", "1", "3")]), text_ids=True),
+             model_is_finite, **ok),
         Case("every stream unusable", "non-finite", train_on({LISTENS: nan_rows, COUNTRY: [], GENRES: []})),
         Case("country in other case and spacing", "names", train_on(with_rows(country=[
             ("0", "Artist 0", " united states ", "spotify", "50"),

@@ -126,6 +126,8 @@ class Model:
             raise ModelNotFoundError(f"no model at {directory} (no manifest.json)") from None
         except (ValueError, UnicodeDecodeError):
             raise DamagedModelError(manifest_path, "not valid JSON") from None
+        except OSError as exc:
+            raise ModelNotFoundError(f"cannot read {manifest_path}: {exc.strerror}") from None
         if not isinstance(manifest, dict):
             raise DamagedModelError(manifest_path, "not a JSON object")
         if manifest.get("format_version") != FORMAT_VERSION:

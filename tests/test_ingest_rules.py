@@ -34,7 +34,8 @@ from tests.conftest import fakesnow_session, start_fakesnow
 
 pytestmark = pytest.mark.filterwarnings("ignore:Arrow output on a DB-API result:UserWarning")
 # fakesnow inserts bound rows one by one, so its examples are fewer and smaller
-EXAMPLES = settings(max_examples=25, deadline=None,
+# database=None: no .hypothesis folder in the checkout; failures print their example instead
+EXAMPLES = settings(max_examples=25, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 FEW_EXAMPLES = settings(EXAMPLES, max_examples=8)

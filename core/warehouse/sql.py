@@ -26,6 +26,8 @@ def quote_identifier(name: str) -> str:
 # false in pandas, Snowpark's local emulator), so "> 0 AND < inf" keeps exactly the positive
 # finite numbers everywhere: NaN, +inf and -inf all fail it.
 INFINITY = "CAST('inf' AS DOUBLE)"
+#: 2**63: ids at or past it do not fit BIGINT (Snowflake's NUMBER would take them, pandas not)
+BIGINT_LIMIT = "9223372036854775808.0"
 STREAMS = "TRY_CAST(total_streams AS DOUBLE)"
 
 
@@ -47,10 +49,12 @@ def whole_id(as_double: str, as_bigint: str) -> str:
     """An id as BIGINT when it is a whole number >= 0 within BIGINT's range, else NULL.
 
     ``as_double`` and ``as_bigint`` are the dialect's safe casts of the column (NULL when it
-    is not a number, e.g. DuckDB ``TRY_CAST``); 1.5 or "1.5" would be rounded by a cast, so
-    it is refused by comparing both. Text ids (a VARCHAR column) are cast, never an error.
+    is not a number, e.g. DuckDB ``TRY_CAST``, Snowflake ``TRY_TO_DOUBLE(TO_VARCHAR(..))`` and
+    ``TRY_TO_NUMBER(TO_VARCHAR(..))``); 1.5 or "1.5" would be rounded by a cast, so it is
+    refused by comparing both. Text ids (a VARCHAR column) are cast, never an error.
     """
-    return f"CASE WHEN {as_double} >= 0 AND {as_double} = {as_bigint} THEN {as_bigint} END"
+    return (f"CASE WHEN {as_double} >= 0 AND {as_double} < {BIGINT_LIMIT} AND {as_double} = {as_bigint} "
+            f"THEN {as_bigint} END")
 
 
 def _id(column: str) -> str:
