@@ -168,9 +168,13 @@ def model_is_finite(out: str, folder: Path) -> bool:
 
     root = folder / "models"
     version = (root / "CURRENT").read_text().strip()
+    import pandas as pd
+
     for name in ("features", "neighbour_sim", "geo_peer_sim"):
         if not np.isfinite(np.load(root / version / f"{name}.npy")).all():
             return False
+    if not np.isfinite(pd.read_parquet(root / version / "markets.parquet")["streams"]).all():
+        return False
     return "NaN" not in out and "Infinity" not in out
 
 
