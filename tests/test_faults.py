@@ -496,3 +496,22 @@ def test_upload_lock_is_outside_the_model_folder(tmp_path: Path) -> None:
     with exclusive(lock, "an upload"), pytest.raises(InsightsError, match="already running"):
         publish("duckdb", Settings(duckdb_path=tmp_path / "w.duckdb", model_dir=settings.model_dir),
                 generated_model(5, seed=1))
+
+
+def test_dashboard_warns_and_serves_the_previous_model(tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.dashboard_fixtures import APP, environment
+
+    store, old, new = _two_versions(tmp_path / "models")
+    damaged = store.root / new / "features.npy"
+    damaged.write_bytes(damaged.read_bytes()[:80])
+    env = {"MODEL_DIR": str(store.root), "DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+           "WAREHOUSE": "duckdb"}
+    with environment(env):
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    warnings = [w.value for w in at.warning]
+    assert any("damaged" in w and "features.npy" in w and old in w for w in warnings), warnings
+    assert not at.error
