@@ -66,7 +66,7 @@ def os_error(exc: OSError, setting: str | None = None, where: object = None) -> 
     the setting, when known."""
     path = exc.filename if exc.filename is not None else where if where is not None else "a file"
     hint = _OS_HINTS.get(exc.errno or -1)
-    text = hint.format(path=path) if hint else f"{exc.strerror or type(exc).__name__}: {path}"
+    text = hint.format(path=path) if hint else f"{exc.strerror or exc or type(exc).__name__}: {path}"
     if setting is None and isinstance(path, str | os.PathLike):
         setting = _setting_for(Path(path))
     return InsightsError(f"{text} ({setting})" if setting else text)

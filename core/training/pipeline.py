@@ -139,9 +139,9 @@ def train(
     if listens.streams.nnz == 0:
         raise InsightsError(
             "no usable listens: every row of USER_ARTIST_STREAMS_FILTERED_WITH_IDS was dropped "
-            f"({stats.rows_null_streams} NULL or non-numeric streams, "
-            f"{stats.rows_nonfinite_streams} NaN or infinite, {stats.rows_nonpositive_streams} zero or "
-            f"negative, {stats.rows_unknown_ids} unknown ids)"
+            f"({stats.rows_null_streams} NULL streams, {stats.rows_nonpositive_streams} zero or "
+            f"negative, {stats.rows_unknown_ids} unknown ids, {stats.rows_nonfinite_streams} NaN "
+            "or infinite)"
         )
 
     kept_mask = listens.listeners >= params.min_listeners
