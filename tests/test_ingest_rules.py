@@ -374,3 +374,21 @@ def test_the_named_hostile_rows_on_duckdb(tmp_path: Path) -> None:
         ["United States", "spotify", 7.0]]
     assert warehouse.ingest_counts()["country_spellings_merged"] == 1
     assert warehouse.ingest_counts()["country_rows_unusable"] == 1
+
+
+def test_usable_streams_fragment_is_snowflake_sql_with_the_same_meaning(fakesnow: Any) -> None:
+    """The fragment the pushed-down training reuses, with Snowflake's casts: parsed as
+    Snowflake SQL by sqlglot, and run on fakesnow over the values that used to slip through."""
+    import sqlglot
+
+    from core.warehouse.sql import usable_streams, whole_id
+
+    value, as_double, as_number = ("TRY_TO_DOUBLE(TO_VARCHAR(v))", "TRY_TO_DOUBLE(TO_VARCHAR(i))",
+                                   "TRY_TO_NUMBER(TO_VARCHAR(i))")
+    query = (f"SELECT v, i, {usable_streams(value)} AS usable, {whole_id(as_double, as_number)} AS id "
+             "FROM (VALUES ('5', '3'), ('NaN', '1.5'), ('inf', 'x'), ('-inf', '-2'), ('0', NULL), "
+             "('abc', '99999999999999999999'), (NULL, '7')) AS t(v, i)")
+    sqlglot.parse_one(query, read="snowflake")
+    rows = {r["V"]: (bool(r["USABLE"]), r["ID"]) for r in fakesnow.sql(query).collect()}
+    assert rows == {"5": (True, 3), "NaN": (False, None), "inf": (False, None), "-inf": (False, None),
+                    "0": (False, None), "abc": (False, None), None: (False, 7)}
