@@ -156,6 +156,10 @@ class Model:
                 raise DamagedModelError(directory / f"{name}.npy", "holds NaN or infinite numbers")
             if name.endswith("_idx") and array.size and (array.max() >= rows or array.min() < -1):
                 raise DamagedModelError(directory / f"{name}.npy", "points at artists that do not exist")
+        for table, column in (("artists", "streams"), ("markets", "streams")):
+            values = getattr(self, table).get(column)
+            if values is not None and not np.isfinite(values.to_numpy(np.float64)).all():
+                raise DamagedModelError(directory / f"{table}.parquet", "holds NaN or infinite streams")
 
 
 class DamagedModelError(ModelNotFoundError):

@@ -515,3 +515,19 @@ def test_dashboard_warns_and_serves_the_previous_model(tmp_path: Path) -> None:
     warnings = [w.value for w in at.warning]
     assert any("damaged" in w and "features.npy" in w and old in w for w in warnings), warnings
     assert not at.error
+
+
+def test_model_without_checksums_is_still_checked(tmp_path: Path) -> None:
+    """A model saved before checksums existed: NaN streams and bad shapes are still caught."""
+    store, old, new = _two_versions(tmp_path / "models")
+    manifest_path = store.root / new / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["files"]
+    manifest_path.write_text(json.dumps(manifest))
+    assert store.load(new).version == new  # still loads while whole
+    markets = pd.read_parquet(store.root / new / "markets.parquet")
+    markets.loc[0, "streams"] = float("inf")
+    markets.to_parquet(store.root / new / "markets.parquet", index=False)
+    with pytest.raises(DamagedModelError, match=r"markets\.parquet.*NaN or infinite"):
+        store.load(new)
+    assert store.load().version == old
