@@ -22,6 +22,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from core.config import Settings
 from core.errors import InsightsError
+from core.failures import explain
 from core.insights import clusters as cluster_insights
 from core.insights import graph as graph_insights
 from core.insights import markets_view
@@ -29,6 +30,9 @@ from core.insights.opportunities import MIN_PEERS, opportunity_table
 from core.locking import BusyError
 from core.model import Model, ModelStore
 from core.progress import ProgressCallback
+from core.secrets import install_log_scrubber, message
+
+install_log_scrubber()  # every log line of the dashboard process goes through the scrubber
 
 #: session key of the artist the analyst is looking at, shared by all pages
 ARTIST_KEY = "artist"
@@ -49,7 +53,7 @@ def settings() -> Settings:
     try:
         return Settings.from_env()
     except InsightsError as exc:
-        st.error(f"Configuration problem: {exc}")
+        st.error(f"Configuration problem: {message(exc)}")
         st.stop()
 
 
@@ -60,8 +64,11 @@ def current_version(config: Settings) -> str | None:
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the model…")
 def load_model(model_dir: str, version: str) -> Model:
-    """The model of one version; a new version is a new cache entry, the old one ages out."""
-    return ModelStore(model_dir).load(version)
+    """The model of one version; a new version is a new cache entry, the old one ages out.
+
+    A damaged version gives way to the previous good one, with a warning (``model.warnings``).
+    """
+    return ModelStore(model_dir).load(version, fallback=True)
 
 
 def get_model(config: Settings) -> Model | None:
@@ -78,13 +85,15 @@ def require_model() -> Model:
     try:
         model = get_model(config)
     except InsightsError as exc:
-        st.error(str(exc))
+        st.error(message(exc))
         st.page_link(TRAIN_PAGE, label="Retrain on the Train & upload page",
                      icon=":material/model_training:")
         st.stop()
     if model is None:
         empty_state()
         st.stop()
+    for warning in model.warnings:
+        st.warning(message(warning), icon=":material/warning:")
     return model
 
 
@@ -254,7 +263,7 @@ def sidebar() -> DeltaGenerator | None:
         st.markdown(f"**{md(config.source_description)}**")
         try:
             version = current_version(config)
-        except OSError:
+        except (OSError, InsightsError):
             version = None
         st.caption("MODEL")
         if version is None:
@@ -264,7 +273,7 @@ def sidebar() -> DeltaGenerator | None:
             model = load_model(str(config.model_dir), version)
         except InsightsError as exc:
             st.markdown(f"`{version}`")
-            st.warning(str(exc))
+            st.warning(message(exc))
             return None
         manifest = model.manifest
         trained = str(manifest.get("created_at", ""))[:16].replace("T", " ")
@@ -307,9 +316,13 @@ def run_with_progress(
         bar.empty()
         st.warning(busy, icon=":material/hourglass_top:")
         return False, None, log
-    except InsightsError as exc:
+    except Exception as exc:  # every failure is a message here, never a traceback
         bar.empty()
-        st.error(f"{failure}: {exc}")
+        problem = explain(exc)
+        if problem is None:
+            st.error(f"{failure}: unexpected {type(exc).__name__}: {message(exc)}")
+        else:
+            st.error(f"{failure}: {message(problem)}")
         return False, None, log
     bar.progress(1.0, text="Done · 100%")
     return True, result, log

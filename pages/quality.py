@@ -177,7 +177,7 @@ st.caption("How well this model's similar artists and clusters hold up against o
 try:
     stored = read_evaluation(common.model_folder(model))
 except InsightsError as exc:
-    st.error(str(exc))
+    st.error(common.message(exc))
     stored = None
 if stored is None and not_evaluated(model):
     stored = read_evaluation(common.model_folder(model))

@@ -200,7 +200,7 @@ st.title("Train & upload")
 try:
     current_model = common.get_model(config)
 except InsightsError as exc:  # e.g. a model written by an older version: retraining fixes it
-    st.error(f"The current model cannot be loaded: {exc}")
+    st.error(f"The current model cannot be loaded: {common.message(exc)}")
     current_model = None
 model_status(current_model)
 st.divider()

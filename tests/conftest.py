@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import fakesnow
 import pandas as pd
@@ -23,6 +25,30 @@ DEMO_DIR = PROJECT_ROOT / "data" / "demo"
 #: submodule, so a second test module calling ``fakesnow.server()`` would get "module object is
 #: not callable". Every test that needs a fakesnow server starts it through this name.
 start_fakesnow = fakesnow.server
+
+#: fakesnow's login hands out no master token, so the connector's logout on close fails and
+#: leaves the connection open; its query-cancel timers then fire against the stopped server and
+#: print tracebacks after the test summary. Keeping the server-side session alive skips that
+#: logout, so closing the session really closes the connection.
+FAKESNOW_ONLY = {"server_session_keep_alive": True}
+
+
+@contextlib.contextmanager
+def fakesnow_session(server: dict[str, Any], database: str) -> Iterator[Any]:
+    """A Snowpark session on a running fakesnow server, in its own empty database, closed
+    before the server stops (start the server with ``start_fakesnow``)."""
+    from snowflake.snowpark import Session
+    from snowflake.snowpark.exceptions import SnowparkSessionException
+
+    isolated = {**server["session_parameters"], "FAKESNOW_DB_PATH": ":isolated:"}
+    session = Session.builder.configs({**server, **FAKESNOW_ONLY, "database": database,
+                                       "schema": "PUBLIC", "session_parameters": isolated}).create()
+    try:
+        yield session
+    finally:
+        # fakesnow lacks SYSTEM$CANCEL_ALL_QUERIES, which Session.close calls before closing
+        with contextlib.suppress(SnowparkSessionException):
+            session.close()
 VENV_BIN = Path(os.environ.get("VIRTUAL_ENV", PROJECT_ROOT / ".venv")) / "bin"
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.config import Settings
 from core.locking import exclusive
-from core.upload import LOCK_FILE
+from core.upload import upload_lock
 from core.upload.tables import GEOGRAPHIC_TABLE, SIMILARITY_TABLE
 from core.warehouse.duckdb import DuckDBWarehouse
 from tests.dashboard_fixtures import environment, tiny_env
@@ -66,7 +67,7 @@ def test_duckdb_upload_writes_both_tables(upload_env):
 
 def test_second_upload_is_told_to_wait(upload_env):
     at = train_page()
-    with exclusive(Path(upload_env["MODEL_DIR"]) / LOCK_FILE, "an upload"):
+    with exclusive(upload_lock(Settings(model_dir=Path(upload_env["MODEL_DIR"]))), "an upload"):
         at.button(key="upload_duckdb").click().run()
     assert any("already running" in w.value for w in at.warning)
     assert not at.success

@@ -5,7 +5,6 @@ build exactly what the plain COO construction builds.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from core.training.pushdown import (
 from core.training.weighting import LogWeighting
 from core.warehouse import pushdown_sql
 from core.warehouse.duckdb import DuckDBWarehouse
+from tests.conftest import fakesnow_session as fakesnow_server_session
 from tests.conftest import start_fakesnow
 
 
@@ -143,17 +143,8 @@ def duckdb_with(frame: pd.DataFrame) -> duckdb.DuckDBPyConnection:
 
 @pytest.fixture(scope="module")
 def fakesnow_session() -> Iterator[Any]:
-    from snowflake.snowpark import Session
-    from snowflake.snowpark.exceptions import SnowparkSessionException
-
-    with start_fakesnow() as kwargs:
-        isolated = {**kwargs["session_parameters"], "FAKESNOW_DB_PATH": ":isolated:"}
-        session = Session.builder.configs(
-            {**kwargs, "database": "PUSHDOWN", "schema": "PUBLIC", "session_parameters": isolated}
-        ).create()
+    with start_fakesnow() as kwargs, fakesnow_server_session(kwargs, "PUSHDOWN") as session:
         yield session
-        with contextlib.suppress(SnowparkSessionException):  # fakesnow: no CANCEL_ALL_QUERIES
-            session.close()
 
 
 def test_same_sql_runs_on_duckdb_and_fakesnow(fakesnow_session: Any) -> None:
@@ -193,6 +184,30 @@ def test_input_rules_match_the_in_memory_reader(tmp_path: Path) -> None:
     np.testing.assert_allclose(svd.singular_values_, exact[:4], rtol=1e-6)
     with pytest.raises(InsightsError, match="at least 50 listeners"):
         PushdownSVD(min_listeners=50).fit(warehouse)
+
+
+@pytest.mark.parametrize("hostile", ["nonfinite", "text ids"])
+def test_pushdown_applies_the_same_rules_to_hostile_values(tmp_path: Path, hostile: str) -> None:
+    """NaN and infinite streams are dropped, text ids are cast (a fractional or negative one
+    dropped), exactly as the in-memory reader does."""
+    frame = small_listens()
+    frame["total_streams"] = pd.to_numeric(frame["total_streams"], errors="coerce")
+    extra = pd.DataFrame([("A4", 4, "u5", 5, float("nan")), ("A4", 4, "u6", 6, float("inf")),
+                          ("A5", 5, "u7", 7, float("-inf"))], columns=frame.columns)
+    frame = pd.concat([frame, extra], ignore_index=True)
+    if hostile == "text ids":
+        frame["usernum"] = frame["usernum"].map(lambda v: None if pd.isna(v) else str(int(v)))
+        frame.loc[len(frame)] = ("A6", 6, "u8", "1.5", 3.0)
+        frame.loc[len(frame)] = ("A6", 6, "u9", "-2", 3.0)
+    warehouse = DuckDBWarehouse(tmp_path / "hostile.duckdb")
+    warehouse.write_table(USER_ARTIST_STREAMS.name, frame)
+    listens = build_listen_matrix(warehouse.iter_listens())
+    kept = listens.keep_artists(listens.listeners >= 2)
+    svd = PushdownSVD(n_components=4).fit(warehouse)
+    np.testing.assert_array_equal(svd.artist_ids_, kept.artist_ids)
+    np.testing.assert_array_equal(svd.listeners_, kept.listeners)
+    np.testing.assert_allclose(svd.streams_, np.asarray(kept.streams.sum(axis=1)).ravel())
+    assert np.isfinite(svd.features_).all()
 
 
 def test_listen_matrix_fast_paths_build_the_plain_coo_matrix() -> None:

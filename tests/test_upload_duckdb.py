@@ -23,12 +23,12 @@ from core.locking import BusyError, exclusive
 from core.model import Model
 from core.upload import (
     GEOGRAPHIC_TABLE,
-    LOCK_FILE,
     SIMILARITY_TABLE,
     UploadOptions,
     default_target,
     publish,
     targets,
+    upload_lock,
 )
 from core.upload.generated import generated_model
 from core.upload.tables import result_tables
@@ -133,7 +133,7 @@ def test_interrupt_between_tables_then_rerun(
 
 def test_second_upload_is_told_to_wait(settings: Settings) -> None:
     model = generated_model(20, seed=1)
-    with exclusive(settings.model_dir / LOCK_FILE, "an upload"), \
+    with exclusive(upload_lock(settings), "an upload"), \
             pytest.raises(BusyError, match="already running"):
         publish("duckdb", settings, model)
     assert not settings.duckdb_path.exists()  # nothing was written while locked out

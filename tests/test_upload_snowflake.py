@@ -7,7 +7,6 @@ demo model is covered by test_upload_tables.py and test_upload_duckdb.py.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from snowflake.snowpark import Session
-from snowflake.snowpark.exceptions import SnowparkSessionException
 
 from core.config import Settings
 from core.errors import InsightsError
@@ -26,7 +24,7 @@ from core.upload import GEOGRAPHIC_TABLE, SIMILARITY_TABLE, UploadOptions, publi
 from core.upload.generated import generated_model
 from core.upload.tables import GEOGRAPHIC_COLUMNS, SIMILARITY_COLUMNS, result_tables
 from core.warehouse.snowflake import SnowparkWarehouse
-from tests.conftest import start_fakesnow
+from tests.conftest import fakesnow_session, start_fakesnow
 
 MODES = ("local", "fakesnow")
 TOP_N = 2
@@ -46,15 +44,8 @@ def warehouse(request: pytest.FixtureRequest) -> Iterator[SnowparkWarehouse]:
         yield SnowparkWarehouse(session)
         session.close()
         return
-    kwargs = request.getfixturevalue("fakesnow_server")
-    isolated = {**kwargs["session_parameters"], "FAKESNOW_DB_PATH": ":isolated:"}
-    session = Session.builder.configs(
-        {**kwargs, "database": "UPLOADS", "schema": "PUBLIC", "session_parameters": isolated}
-    ).create()
-    yield SnowparkWarehouse(session)
-    # fakesnow lacks SYSTEM$CANCEL_ALL_QUERIES, which Session.close calls first
-    with contextlib.suppress(SnowparkSessionException):
-        session.close()
+    with fakesnow_session(request.getfixturevalue("fakesnow_server"), "UPLOADS") as session:
+        yield SnowparkWarehouse(session)
 
 
 @pytest.fixture

@@ -45,6 +45,11 @@ def collect_names(args: argparse.Namespace) -> list[str]:
     if args.names_file:
         try:
             names += args.names_file.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError as exc:
+            raise InsightsError(
+                f"names file {args.names_file} is not UTF-8 text (byte {exc.start} cannot be "
+                "decoded); save it as UTF-8"
+            ) from None
         except OSError as exc:
             raise InsightsError(f"cannot read names file {args.names_file}: {exc.strerror}") from None
     names = [n.strip() for n in names if n.strip()]
@@ -57,10 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
     def go() -> int:
-        names = collect_names(args)
         if args.top_n is not None and args.top_n < 1:
             raise InsightsError("--top-n must be at least 1")
+        if args.min_peers < 1:
+            raise InsightsError("--min-peers must be at least 1")
+        names = collect_names(args)
         model = ModelStore(Settings.from_env().model_dir).load(args.model_version)
+        for warning in model.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         if args.kind == "similarity":
             report = similarity_report(model, names, args.top_n or 10, explain=args.explain)
         else:

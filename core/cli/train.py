@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from core.cli.common import ProgressBar, run
 from core.config import Settings
@@ -39,7 +40,8 @@ def format_report(manifest: dict) -> str:
     c, t = manifest["counts"], manifest["timings_seconds"]
     rows = [
         ("rows read", c["rows_total"]),
-        ("dropped: NULL streams", c["rows_null_streams"]),
+        ("dropped: NULL or non-numeric streams", c["rows_null_streams"]),
+        ("dropped: NaN or infinite streams", c.get("rows_nonfinite_streams", 0)),
         ("dropped: zero or negative streams", c["rows_nonpositive_streams"]),
         ("dropped: unknown ids", c["rows_unknown_ids"]),
         ("merged duplicate (listener, artist) rows", c["rows_duplicate"]),
@@ -52,6 +54,11 @@ def format_report(manifest: dict) -> str:
         ("artists with market data", c["artists_with_market_data"]),
         ("artists with a genre", c["artists_with_genre"]),
         ("market rows of unknown or left-out artists", c["market_rows_unknown_artist"]),
+        ("market rows dropped (streams, id or NULL name)", c.get("country_rows_unusable", 0)),
+        ("market rows without a country or store name", c.get("country_rows_blank_name", 0)),
+        ("country spellings merged (case, white space)", c.get("country_spellings_merged", 0)),
+        ("genre rows merged (same artist name)", c.get("genre_rows_duplicate", 0)),
+        ("artist names with conflicting genres", c.get("genre_names_conflicting", 0)),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"model {manifest['version']} trained on {manifest['warehouse']}"]
@@ -73,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     def go() -> int:
         settings = Settings.from_env()
         store = ModelStore(settings.model_dir)
+        for path in store.clean_litter():
+            print(f"removed {path.name}, left by an interrupted training", file=sys.stderr)
         if args.if_missing and store.current_version():
             print(f"model {store.current_version()} exists in {settings.model_dir}; not retraining")
             return 0

@@ -15,7 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.cli.common import EXIT_USER_ERROR, ProgressBar, run
+from core.cli.common import ProgressBar, run
 from core.config import Settings
 from core.errors import InsightsError
 from core.model import ModelStore
@@ -49,14 +49,6 @@ def format_result(result: UploadResult) -> str:
     return "\n".join(lines)
 
 
-def _secrets() -> list[str]:
-    try:
-        settings = Settings.from_env()
-    except Exception:
-        return []
-    return [s for s in (settings.neo4j_password, settings.snowflake_password) if s]
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
@@ -67,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         options = UploadOptions(top_n=args.top_n, batch_size=args.batch_size, out_dir=args.out)
         options.check()
         model = ModelStore(settings.model_dir).load(args.model_version)
+        for warning in model.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         bar = None if args.quiet else ProgressBar(stream=sys.stderr)  # the current stderr
         try:
             result = publish(args.target, settings, model, bar, options=options)
@@ -76,14 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         print(format_result(result))
         return 0
 
-    try:
-        return run(go)
-    except Exception as exc:
-        text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
-        for secret in _secrets():
-            text = text.replace(secret, "********")
-        print(f"error: {args.target} upload failed: {text}", file=sys.stderr)
-        return EXIT_USER_ERROR
+    return run(go, f"{args.target} upload failed")
 
 
 if __name__ == "__main__":

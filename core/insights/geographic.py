@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from core.errors import InsightsError
 from core.insights.batch import Report, for_each_name
 from core.model import Model
 
@@ -102,6 +103,8 @@ def geographic_report(
     from core.insights import opportunities as opp
 
     peers = opp.MIN_PEERS if min_peers is None else min_peers
+    if top_n < 1 or peers < 1:
+        raise InsightsError(f"top-n and min-peers must be at least 1, not {top_n} and {peers}")
 
     def answer(row: int) -> dict[str, object]:
         table = market_table(model, row)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from core.errors import InsightsError
 from core.insights.batch import Report, for_each_name
 from core.model import Model
 
@@ -46,6 +47,8 @@ def similarity_report(
 
     ``explain`` adds ``shared_listeners`` and the two listener shares to every entry.
     """
+    if top_n < 1:
+        raise InsightsError(f"top-n must be at least 1, not {top_n}")
 
     def answer(row: int) -> list[dict[str, object]]:
         frame = similar_artists(model, row, top_n)

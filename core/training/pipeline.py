@@ -154,12 +154,14 @@ def train(
         report("read", 0.2, "reading listens")
         listens = build_listen_matrix(warehouse.iter_listens(params.batch_rows))
         tables = _SideTables.read(warehouse)
+    counts.update(warehouse.ingest_counts())
     counts.update(users=len(listens.user_ids), artists_total=len(listens.artist_ids))
     if listens.streams.nnz == 0:
         raise InsightsError(
             "no usable listens: every row of USER_ARTIST_STREAMS_FILTERED_WITH_IDS was dropped "
             f"({stats.rows_null_streams} NULL streams, {stats.rows_nonpositive_streams} zero or "
-            f"negative, {stats.rows_unknown_ids} unknown ids)"
+            f"negative, {stats.rows_unknown_ids} unknown ids, {stats.rows_nonfinite_streams} NaN "
+            "or infinite)"
         )
 
     kept_mask = listens.listeners >= params.min_listeners
@@ -431,6 +433,7 @@ def _train_pushdown(
         warehouse.check_contract()
         counts.update(warehouse.listen_stats().as_dict())
         tables = _SideTables.read(warehouse)
+    counts.update(warehouse.ingest_counts())
     report("read", 1.0)
     with warehouse.pushdown_runner() as runner:
         try:

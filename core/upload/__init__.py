@@ -8,12 +8,16 @@ of settings, never their values); ``publish(target, settings, model, progress)``
 * ``neo4j`` — the similarity graph through the official driver;
 * ``neo4j-export`` — the same graph as files for ``neo4j-admin`` and ``cypher-shell``.
 
-Every upload holds ``.upload.lock`` in the model folder, so two dashboard tabs (or a tab and
-the CLI) cannot run uploads at the same time; the second is told to wait.
+Every upload holds a lock named after the model folder (``upload_lock``), so two dashboard tabs
+(or a tab and the CLI) cannot run uploads at the same time; the second is told to wait. The
+lock lives in the system's temporary folder, so uploading needs only read access to the
+models. A ``neo4j-export`` first removes the ``.*.partial`` files an interrupted export left.
 """
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +25,7 @@ from pathlib import Path
 from core.config import NEO4J_REQUIRED, SNOWFLAKE_REQUIRED, Settings
 from core.errors import ConfigError
 from core.graph.upload import DEFAULT_BATCH_SIZE, CypherRunner
+from core.litter import remove
 from core.locking import exclusive
 from core.model import Model
 from core.progress import ProgressCallback, no_progress
@@ -36,7 +41,8 @@ from core.upload.tables import (
 from core.warehouse.base import Warehouse
 
 TARGETS = ("duckdb", "snowflake", "neo4j", "neo4j-export")
-LOCK_FILE = ".upload.lock"
+#: what an export killed mid-write leaves in its folder (``core.graph.export``)
+EXPORT_LITTER = (".*." + "[0-9a-f]" * 32 + ".partial",)
 
 __all__ = [
     "GEOGRAPHIC_TABLE",
@@ -53,6 +59,7 @@ __all__ = [
     "result_tables",
     "similarity_table",
     "targets",
+    "upload_lock",
 ]
 
 
@@ -110,6 +117,12 @@ class UploadResult:
 def default_export_dir(settings: Settings) -> Path:
     """Where ``neo4j-export`` writes when no folder is given: beside the model folder."""
     return settings.model_dir.parent / "neo4j-export"
+
+
+def upload_lock(settings: Settings) -> Path:
+    """The uploads' lock file: one per model folder, outside it (the models may be read-only)."""
+    key = hashlib.sha256(str(Path(settings.model_dir).resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"artist-listener-insights-upload-{key}.lock"
 
 
 def default_target(settings: Settings) -> str:
@@ -173,7 +186,7 @@ def publish(
     options.check()
     progress = progress or no_progress
     started = time.perf_counter()
-    with exclusive(settings.model_dir / LOCK_FILE, "an upload"):
+    with exclusive(upload_lock(settings), "an upload"):
         destination, counts, files = _dispatch(target, settings, model, progress, options,
                                                warehouse, runner)
     return UploadResult(target, destination, counts, time.perf_counter() - started,
@@ -204,6 +217,7 @@ def _dispatch(target: str, settings: Settings, model: Model, progress: ProgressC
         progress("building the graph", 0.0)
         graph = graph_data(model, options.similar_n)
         out = Path(options.out_dir) if options.out_dir else default_export_dir(settings)
+        remove(out, EXPORT_LITTER)  # under the upload lock: no export is writing there now
         files = export_files(graph, out, options.batch_size)
         progress("files written", 1.0)
         return str(out), graph.counts(), files

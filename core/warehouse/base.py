@@ -1,8 +1,9 @@
 """The warehouse interface: read the three source tables, write result tables.
 
-Training never sees raw rows: every implementation pushes the input rules (drop NULL, zero or
-negative streams and unknown ids; sum duplicate (user, artist) rows) into the warehouse, so only
-the cleaned, aggregated listens travel, in batches.
+Training never sees raw rows: every implementation pushes the input rules (drop NULL,
+non-numeric, non-finite, zero or negative streams and unknown ids; sum duplicate (user, artist)
+rows) into the warehouse, so only the cleaned, aggregated listens travel, in batches. Names are
+then made keys by one shared layer (``core.warehouse.validation``), whatever the warehouse.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ import pandas as pd
 
 from core.errors import InsightsError
 from core.tables import SOURCE_TABLES, TableContract
+from core.warehouse import validation
+from core.warehouse.validation import COUNTRY_COLUMNS
+
+__all__ = ["COUNTRY_COLUMNS", "LISTEN_COLUMNS", "ListenStats", "Warehouse"]
 
 LISTEN_COLUMNS = ("usernum", "artistnum", "streams")
-COUNTRY_COLUMNS = ("artistnum", "artistname", "countryname", "storename", "total_streams")
 
 
 @dataclass(frozen=True)
@@ -27,11 +31,14 @@ class ListenStats:
     """How many raw rows each input rule removed or merged; shown in the training report."""
 
     rows_total: int
+    #: NULL, or text that is not a number
     rows_null_streams: int
     rows_nonpositive_streams: int
     rows_unknown_ids: int
     rows_kept: int
     pairs: int
+    #: NaN, +Infinity or -Infinity
+    rows_nonfinite_streams: int = 0
 
     @property
     def rows_duplicate(self) -> int:
@@ -73,17 +80,46 @@ class Warehouse(ABC):
     def iter_listens(self, batch_rows: int = 1_000_000) -> Iterator[pd.DataFrame]:
         """Cleaned listens ``(usernum, artistnum, streams)``, one row per pair, in batches."""
 
-    @abstractmethod
     def artist_names(self) -> pd.DataFrame:
-        """``(artistnum, artistname)``, one row per artist id found in the listens table."""
+        """``(artistnum, artistname)``, one row per artist id found in the listens table.
 
-    @abstractmethod
+        The most frequent cleaned spelling wins (``validation.clean_artist_names``).
+        """
+        return validation.clean_artist_names(self._artist_spellings())
+
     def artist_genres(self) -> pd.DataFrame:
-        """``(artistname, countrylist, genreid)`` from ARTIST_IDS_SINGLE_GENRE."""
+        """``(artistname, countrylist, genreid)``: one row per cleaned artist name."""
+        frame, counts = validation.clean_genres(self._genre_rows())
+        self._record(counts)
+        return frame
+
+    def country_streams(self) -> pd.DataFrame:
+        """Usable streams per ``(artistnum, artistname, countryname, storename)``, summed, with
+        names made keys (``validation.clean_country_streams``)."""
+        raw, dropped = self._country_rows()
+        frame, counts = validation.clean_country_streams(raw)
+        self._record({"country_rows_unusable": dropped, **counts})
+        return frame
+
+    def ingest_counts(self) -> dict[str, int]:
+        """What the name rules dropped or merged in the tables read so far (for the report)."""
+        return dict(getattr(self, "_ingest_counts", {}))
+
+    def _record(self, counts: dict[str, int]) -> None:
+        self._ingest_counts = {**self.ingest_counts(), **counts}
 
     @abstractmethod
-    def country_streams(self) -> pd.DataFrame:
-        """Positive streams per ``(artistnum, artistname, countryname, storename)``, summed."""
+    def _artist_spellings(self) -> pd.DataFrame:
+        """``(artistnum, artistname, n)``: raw rows per valid artist id and raw spelling."""
+
+    @abstractmethod
+    def _genre_rows(self) -> pd.DataFrame:
+        """Every row of ARTIST_IDS_SINGLE_GENRE as text ``(artistname, countrylist, genreid)``."""
+
+    @abstractmethod
+    def _country_rows(self) -> tuple[pd.DataFrame, int]:
+        """Usable rows of COUNTRY_ARTIST_STREAMS_BY_STORE summed per raw spelling
+        (``COUNTRY_COLUMNS``), and the number of rows the streams/id/NULL-name rules dropped."""
 
     @abstractmethod
     def row_count(self, table: str) -> int:

@@ -2,11 +2,15 @@
 
 Connections are opened per operation and read-only where possible, because DuckDB lets one
 process write a file at a time: the dashboard, the CLI and the tests can then share one file.
+A file held by another writer is retried with back-off for ``busy_timeout`` seconds before the
+caller is told, in one line, who holds it; a folder or a non-DuckDB file at ``DUCKDB_PATH`` is
+named as such (``core.failures``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,30 +20,41 @@ import duckdb
 import pandas as pd
 
 from core.errors import ConfigError, ContractError
+from core.failures import BusyWarehouseError, duckdb_error, os_error
 from core.tables import ARTIST_GENRES, SOURCE_TABLES
 from core.warehouse import sql
 from core.warehouse.base import ListenStats, Warehouse
 
+#: seconds to keep retrying a DuckDB file another process holds, by default
+BUSY_TIMEOUT = 10.0
+
 
 class DuckDBWarehouse(Warehouse):
     def __init__(self, path: str | Path, memory_limit: str | None = None,
-                 temp_directory: str | Path | None = None) -> None:
+                 temp_directory: str | Path | None = None,
+                 busy_timeout: float | None = None) -> None:
         self.path = Path(path)
         self.description = f"DuckDB {self.path.name}"
         #: DuckDB's memory for the pushed-down training's passes (``DUCKDB_MEMORY_LIMIT``)
         self.memory_limit = memory_limit
         #: where those passes spill (``DUCKDB_TEMP_DIRECTORY``)
         self.temp_directory = temp_directory
+        self.busy_timeout = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
 
     @contextlib.contextmanager
     def _connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self.path.is_dir():
+            raise ConfigError(f"DUCKDB_PATH {self.path} is a folder; point it at a .duckdb file")
         if read_only and not self.path.exists():
             raise ConfigError(
                 f"no DuckDB warehouse at {self.path}; build the demo one with "
                 "`python -m core.cli.warehouse build-demo` (or `make warehouse`)"
             )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.path), read_only=read_only)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise os_error(exc, "DUCKDB_PATH") from None
+        con = self._open(read_only)
         try:
             yield con
         finally:
@@ -53,6 +68,25 @@ class DuckDBWarehouse(Warehouse):
 
         with self._connect(read_only=True) as con:
             yield DuckDBRunner(con, memory_limit or self.memory_limit, self.temp_directory)
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        """Connect, retrying with back-off while another process holds the file."""
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                problem = duckdb_error(exc, self.path)
+                if problem is None:
+                    raise
+                remaining = deadline - time.monotonic()
+                if not isinstance(problem, BusyWarehouseError) or remaining <= 0:
+                    raise problem from None
+            except OSError as exc:
+                raise os_error(exc, "DUCKDB_PATH") from None
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, 1.0)
 
     def _query(self, query: str, params: list[object] | None = None) -> pd.DataFrame:
         with self._connect() as con:
@@ -94,23 +128,20 @@ class DuckDBWarehouse(Warehouse):
                     break
                 yield batch.astype({"usernum": "int64", "artistnum": "int64", "streams": "float64"})
 
-    def artist_names(self) -> pd.DataFrame:
+    def _artist_spellings(self) -> pd.DataFrame:
         self.check_contract(SOURCE_TABLES[:1])
-        return self._query(sql.artist_names_sql(self._table_name(SOURCE_TABLES[0].name)))
+        return self._query(sql.artist_spellings_sql(self._table_name(SOURCE_TABLES[0].name)))
 
-    def artist_genres(self) -> pd.DataFrame:
+    def _genre_rows(self) -> pd.DataFrame:
         self.check_contract((ARTIST_GENRES,))
-        t = sql.quote_identifier(self._table_name(ARTIST_GENRES.name))
-        return self._query(
-            f"SELECT CAST(artistname AS VARCHAR) AS artistname, "
-            f"CAST(countrylist AS VARCHAR) AS countrylist, CAST(genreid AS VARCHAR) AS genreid "
-            f"FROM {t} WHERE artistname IS NOT NULL ORDER BY artistname"
-        )
+        return self._query(sql.genres_sql(self._table_name(ARTIST_GENRES.name)))
 
-    def country_streams(self) -> pd.DataFrame:
+    def _country_rows(self) -> tuple[pd.DataFrame, int]:
         self.check_contract(SOURCE_TABLES[2:])
-        frame = self._query(sql.country_streams_sql(self._table_name(SOURCE_TABLES[2].name)))
-        return frame.astype({"artistnum": "int64", "total_streams": "float64"})
+        table = self._table_name(SOURCE_TABLES[2].name)
+        counts = self._query(sql.country_rows_sql(table)).iloc[0]
+        frame = self._query(sql.country_streams_sql(table))
+        return frame, int(counts["rows_total"] - counts["rows_kept"])
 
     def row_count(self, table: str) -> int:
         t = sql.quote_identifier(self._table_name(table))

@@ -43,7 +43,7 @@ import pandas as pd
 from core.errors import ContractError, InsightsError
 from core.memory import address_space_cap, available_memory, is_memory_size
 from core.tables import USER_ARTIST_STREAMS
-from core.warehouse.sql import quote_identifier
+from core.warehouse.sql import quote_identifier, usable_streams, whole_id
 
 #: temporary tables, prefixed so they cannot clash with the contract's or result tables
 PAIRS, WEIGHTED, USER_SIDE, ARTIST_SIDE = "ALI_PD_PAIRS", "ALI_PD_W", "ALI_PD_Z", "ALI_PD_Q"
@@ -65,8 +65,17 @@ class Dialect(ABC):
         """``column`` as DOUBLE, NULL when it is not a number."""
 
     @abstractmethod
+    def try_double(self, column: str) -> str:
+        """``column`` (number or text) as DOUBLE, NULL when it is not a number."""
+
+    @abstractmethod
+    def try_bigint(self, column: str) -> str:
+        """``column`` (number or text) as BIGINT, NULL when it is not a whole number."""
+
     def bigint(self, column: str) -> str:
-        """An id column as BIGINT."""
+        """An id column as BIGINT when it is a whole number >= 0 (``core.warehouse.sql``'s
+        rule), else NULL: text ids are cast, never an error."""
+        return whole_id(self.try_double(column), self.try_bigint(column))
 
     @abstractmethod
     def hash_bit(self, user: str, component: int) -> str:
@@ -88,8 +97,11 @@ class DuckDBDialect(Dialect):
     def streams(self, column: str) -> str:
         return f"TRY_CAST({column} AS DOUBLE)"
 
-    def bigint(self, column: str) -> str:
-        return f"CAST({column} AS BIGINT)"
+    def try_double(self, column: str) -> str:
+        return f"TRY_CAST({column} AS DOUBLE)"
+
+    def try_bigint(self, column: str) -> str:
+        return f"TRY_CAST({column} AS BIGINT)"
 
     def hash_bit(self, user: str, component: int) -> str:
         block, bit = divmod(component, 64)
@@ -102,8 +114,11 @@ class SnowflakeDialect(Dialect):
     def streams(self, column: str) -> str:
         return f"TRY_TO_DOUBLE(TO_VARCHAR({column}))"
 
-    def bigint(self, column: str) -> str:
-        return f"CAST({column} AS BIGINT)"
+    def try_double(self, column: str) -> str:
+        return f"TRY_TO_DOUBLE(TO_VARCHAR({column}))"
+
+    def try_bigint(self, column: str) -> str:
+        return f"TRY_TO_NUMBER(TO_VARCHAR({column}))"
 
     def hash_bit(self, user: str, component: int) -> str:
         block, bit = divmod(component, 64)
@@ -120,14 +135,16 @@ def _columns(width: int) -> list[str]:
 
 
 def pairs_sql(d: Dialect, table: str, columns: dict[str, str]) -> str:
-    """Cleaned (artist, listener) pairs with their summed streams: the input rules."""
+    """Cleaned (artist, listener) pairs with their summed streams: the input rules of
+    ``core.warehouse.sql`` (positive finite streams, whole non-negative ids), in the dialect's
+    casts."""
     s = d.streams(columns["total_streams"])
-    u, a = columns["usernum"], columns["artistnum"]
+    u, a = d.bigint(columns["usernum"]), d.bigint(columns["artistnum"])
     return f"""
         CREATE OR REPLACE TEMPORARY TABLE {PAIRS} AS
-        SELECT {d.bigint(a)} AS artist, {d.bigint(u)} AS usr, SUM({s}) AS streams
+        SELECT {a} AS artist, {u} AS usr, SUM({s}) AS streams
         FROM {table}
-        WHERE {s} > 0 AND {u} IS NOT NULL AND {a} IS NOT NULL AND {u} >= 0 AND {a} >= 0
+        WHERE {usable_streams(s)} AND {u} IS NOT NULL AND {a} IS NOT NULL
         GROUP BY 1, 2
     """
 

@@ -32,7 +32,7 @@ from core.warehouse.sql import quote_identifier
 
 try:
     from snowflake.connector.errors import Error as ConnectorError
-    from snowflake.snowpark import Column, DataFrame, Session, Window
+    from snowflake.snowpark import Column, DataFrame, Session
     from snowflake.snowpark import functions as F
     from snowflake.snowpark.exceptions import (
         SnowparkClientException,
@@ -59,6 +59,9 @@ _SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
 #: rows per INSERT round trip when loading a frame on a server; bounds client memory, and the
 #: connector turns each batch into one staged bulk bind on real Snowflake
 _INSERT_BATCH_ROWS = 100_000
+_INFINITY = float("inf")
+#: ids at or past 2**63 do not fit BIGINT
+_BIGINT_LIMIT = float(2**63)
 
 
 # --------------------------------------------------------------------------------------------
@@ -297,17 +300,42 @@ class _Source:
             return F.col(field.name).try_cast(to)
         return F.col(field.name).cast(to)
 
+    def whole_id(self, name: str) -> Column:
+        """``name`` as BIGINT when it is a whole number >= 0, else NULL (``sql.whole_id``).
+
+        The value is range-checked before the CAST, which would fail (not return NULL) past
+        NUMBER(38,0) and give pandas a number past int64; 1.5 would be rounded by the cast, so
+        it is refused.
+        """
+        as_double = self.number(name, DoubleType())
+        in_range = (as_double >= 0) & (as_double < F.lit(_BIGINT_LIMIT))
+        as_long = F.iff(in_range, self.number(name, LongType()), F.lit(None).cast(LongType()))
+        # compared as DOUBLE: local testing cannot compare a float with its Decimal longs
+        whole = in_range & (as_double == as_long.cast(DoubleType()))
+        return F.iff(whole, as_long, F.lit(None).cast(LongType()))
+
     def text(self, name: str) -> Column:
         return self.col(name).cast(StringType())
 
 
 def _valid_ids(*ids: Column) -> Column:
+    """Ids read with ``_Source.whole_id`` are valid when present."""
     condition = None
     for c in ids:
-        term = c.is_not_null() & (c >= 0)
+        term = c.is_not_null()
         condition = term if condition is None else condition & term
     assert condition is not None
     return condition
+
+
+def _finite(value: Column) -> Column:
+    """``sql.finite``: not NULL, NaN or infinite (NaN is the largest number in Snowflake)."""
+    return (value > F.lit(-_INFINITY)) & (value < F.lit(_INFINITY))
+
+
+def _usable_streams(value: Column) -> Column:
+    """``sql.usable_streams``: a positive, finite number."""
+    return (value > 0) & (value < F.lit(_INFINITY))
 
 
 def _count_if(condition: Column) -> Column:
@@ -464,8 +492,8 @@ class SnowparkWarehouse(Warehouse):
         """USERNUM, ARTISTNUM (BIGINT) and STREAMS (DOUBLE) of every raw row."""
         src = self._source(USER_ARTIST_STREAMS)
         return src.frame.select(
-            src.number("usernum", LongType()).alias("USERNUM"),
-            src.number("artistnum", LongType()).alias("ARTISTNUM"),
+            src.whole_id("usernum").alias("USERNUM"),
+            src.whole_id("artistnum").alias("ARTISTNUM"),
             src.number("total_streams", DoubleType()).alias("STREAMS"),
         )
 
@@ -473,16 +501,18 @@ class SnowparkWarehouse(Warehouse):
         """One aggregation; the rules apply in order, so each row lands in exactly one bucket."""
         listens = self._listens()
         user, artist, streams = F.col("USERNUM"), F.col("ARTISTNUM"), F.col("STREAMS")
-        positive = streams > 0
+        usable = _usable_streams(streams)
         valid = _valid_ids(user, artist)
-        kept = positive & valid
+        kept = usable & valid
         row = listens.agg(
             F.count(F.lit(1)).alias("ROWS_TOTAL"),
             # COUNT(*) - COUNT(x) rather than COUNT_IF(x IS NULL): local testing keeps a failed
             # TRY_CAST as NaN, which its IS NULL misses but its COUNT skips, like Snowflake's
+            # (so local testing counts a NaN as NULL streams; a server counts it as non-finite)
             (F.count(F.lit(1)) - F.count(streams)).alias("ROWS_NULL_STREAMS"),
-            _count_if(streams <= 0).alias("ROWS_NONPOSITIVE_STREAMS"),
-            _count_if(positive & ~valid).alias("ROWS_UNKNOWN_IDS"),
+            (F.count(streams) - _count_if(_finite(streams))).alias("ROWS_NONFINITE_STREAMS"),
+            _count_if(_finite(streams) & (streams <= 0)).alias("ROWS_NONPOSITIVE_STREAMS"),
+            _count_if(usable & ~valid).alias("ROWS_UNKNOWN_IDS"),
             _count_if(kept).alias("ROWS_KEPT"),
             F.count_distinct(F.iff(kept, user, F.lit(None)), F.iff(kept, artist, F.lit(None))).alias("PAIRS"),
         ).collect()[0]
@@ -496,7 +526,7 @@ class SnowparkWarehouse(Warehouse):
         user, artist = F.col("USERNUM"), F.col("ARTISTNUM")
         pairs = (
             self._listens()
-            .filter((F.col("STREAMS") > 0) & _valid_ids(user, artist))
+            .filter(_usable_streams(F.col("STREAMS")) & _valid_ids(user, artist))
             .group_by(user, artist)
             .agg(F.sum(F.col("STREAMS")).alias("STREAMS"))
             .order_by(artist, user)
@@ -506,71 +536,55 @@ class SnowparkWarehouse(Warehouse):
             batch.columns = [_unquote(c).lower() for c in batch.columns]
             yield batch[list(LISTEN_COLUMNS)].astype(dtypes)
 
-    def artist_names(self) -> pd.DataFrame:
-        """The most frequent spelling per id (ties to the smallest), counted over raw rows."""
+    def _artist_spellings(self) -> pd.DataFrame:
+        """Raw rows per (artist id, spelling); the shared rules pick one name per id."""
         src = self._source(USER_ARTIST_STREAMS)
-        artist, name, count = F.col("ARTISTNUM"), F.col("ARTISTNAME"), F.col("N")
+        artist, name = F.col("ARTISTNUM"), F.col("ARTISTNAME")
         spellings = (
-            src.frame.select(
-                src.number("artistnum", LongType()).alias("ARTISTNUM"),
-                src.text("artistname").alias("ARTISTNAME"),
-            )
+            src.frame.select(src.whole_id("artistnum").alias("ARTISTNUM"),
+                             src.text("artistname").alias("ARTISTNAME"))
             .filter(_valid_ids(artist) & name.is_not_null())
             .group_by(artist, name)
             .agg(F.count(F.lit(1)).alias("N"))
         )
-        rank = F.row_number().over(Window.partition_by(artist).order_by(count.desc(), name.asc()))
-        best = (
-            spellings.select(artist, name, rank.alias("RN"))
-            .filter(F.col("RN") == 1)
-            .select(artist, name)
-            .order_by(artist)
-        )
-        result = _to_pandas(best)
-        return result.astype({"artistnum": "int64"}).reset_index(drop=True)
+        result = _to_pandas(spellings)
+        return result.astype({"artistnum": "int64", "n": "int64"}).reset_index(drop=True)
 
-    def artist_genres(self) -> pd.DataFrame:
+    def _genre_rows(self) -> pd.DataFrame:
         src = self._source(ARTIST_GENRES)
-        genres = (
-            src.frame.select(
-                src.text("artistname").alias("ARTISTNAME"),
-                src.text("countrylist").alias("COUNTRYLIST"),
-                src.text("genreid").alias("GENREID"),
-            )
-            .filter(F.col("ARTISTNAME").is_not_null())
-            .order_by(F.col("ARTISTNAME"))
+        genres = src.frame.select(
+            src.text("artistname").alias("ARTISTNAME"),
+            src.text("countrylist").alias("COUNTRYLIST"),
+            src.text("genreid").alias("GENREID"),
         )
         return _to_pandas(genres).reset_index(drop=True)
 
-    def country_streams(self) -> pd.DataFrame:
-        """Positive streams per artist id, country and store; names trimmed, stores lower case."""
+    def _country_rows(self) -> tuple[pd.DataFrame, int]:
+        """Usable streams summed per artist id and raw country and store spelling."""
         src = self._source(COUNTRY_STREAMS)
         artist, country, store = F.col("ARTISTNUM"), F.col("COUNTRYNAME"), F.col("STORENAME")
         rows = src.frame.select(
-            src.number("artistnum", LongType()).alias("ARTISTNUM"),
+            src.whole_id("artistnum").alias("ARTISTNUM"),
             src.text("artistname").alias("ARTISTNAME"),
-            F.trim(src.text("countryname")).alias("COUNTRYNAME"),
-            F.lower(F.trim(src.text("storename"))).alias("STORENAME"),
+            src.text("countryname").alias("COUNTRYNAME"),
+            src.text("storename").alias("STORENAME"),
             src.number("total_streams", DoubleType()).alias("TOTAL_STREAMS"),
-        ).filter(
-            (F.col("TOTAL_STREAMS") > 0)
-            & _valid_ids(artist)
-            & country.is_not_null()
-            & (country != F.lit(""))
-            & store.is_not_null()
-            & (store != F.lit(""))
         )
+        usable = (_usable_streams(F.col("TOTAL_STREAMS")) & _valid_ids(artist)
+                  & country.is_not_null() & store.is_not_null())
+        counts = rows.agg(F.count(F.lit(1)).alias("TOTAL"), _count_if(usable).alias("KEPT")).collect()[0]
         summed = (
-            rows.group_by(artist, country, store)
+            rows.filter(usable)
+            .group_by(artist, country, store)
             .agg(
                 F.min(F.col("ARTISTNAME")).alias("ARTISTNAME"),
                 F.sum(F.col("TOTAL_STREAMS")).alias("TOTAL_STREAMS"),
             )
             .select(*(F.col(c.upper()) for c in COUNTRY_COLUMNS))
-            .order_by(artist, country, store)
         )
         result = _to_pandas(summed)
-        return result.astype({"artistnum": "int64", "total_streams": "float64"}).reset_index(drop=True)
+        result = result.astype({"artistnum": "int64", "total_streams": "float64"})
+        return result.reset_index(drop=True), int(counts["TOTAL"] or 0) - int(counts["KEPT"] or 0)
 
     def row_count(self, table: str) -> int:
         return int(self._existing(table).count())

@@ -21,73 +21,135 @@ def quote_identifier(name: str) -> str:
     return f'"{name}"'
 
 
-# A row is usable when its streams are a positive number and both ids are present and >= 0.
-_STREAMS = "TRY_CAST(total_streams AS DOUBLE)"
-_VALID_IDS = "usernum IS NOT NULL AND artistnum IS NOT NULL AND usernum >= 0 AND artistnum >= 0"
+# A row is usable when its streams are a positive finite number and both ids are whole numbers
+# >= 0. NaN compares greater than every other number in DuckDB and Snowflake alike (and
+# false in pandas, Snowpark's local emulator), so "> 0 AND < inf" keeps exactly the positive
+# finite numbers everywhere: NaN, +inf and -inf all fail it.
+INFINITY = "CAST('inf' AS DOUBLE)"
+#: 2**63: ids at or past it do not fit BIGINT (Snowflake's NUMBER would take them, pandas not)
+BIGINT_LIMIT = "9223372036854775808.0"
+STREAMS = "TRY_CAST(total_streams AS DOUBLE)"
+
+
+def usable_streams(value: str = STREAMS) -> str:
+    """SQL predicate: the DOUBLE expression ``value`` is a positive, finite number.
+
+    The one spelling of "usable stream value" (the pushed-down training uses it too, passing
+    its dialect's cast of the column); NULL (text that is not a number) is not usable.
+    """
+    return f"({value} > 0 AND {value} < {INFINITY})"
+
+
+def finite(value: str = STREAMS) -> str:
+    """SQL predicate: ``value`` is a finite number (not NULL, NaN, +inf or -inf)."""
+    return f"({value} > -{INFINITY} AND {value} < {INFINITY})"
+
+
+def whole_id(as_double: str, as_bigint: str) -> str:
+    """An id as BIGINT when it is a whole number >= 0 within BIGINT's range, else NULL.
+
+    ``as_double`` and ``as_bigint`` are the dialect's safe casts of the column (NULL when it
+    is not a number, e.g. DuckDB ``TRY_CAST``, Snowflake ``TRY_TO_DOUBLE(TO_VARCHAR(..))`` and
+    ``TRY_TO_NUMBER(TO_VARCHAR(..))``); 1.5 or "1.5" would be rounded by a cast, so it is
+    refused by comparing both. Text ids (a VARCHAR column) are cast, never an error.
+    """
+    return (f"CASE WHEN {as_double} >= 0 AND {as_double} < {BIGINT_LIMIT} AND {as_double} = {as_bigint} "
+            f"THEN {as_bigint} END")
+
+
+def _id(column: str) -> str:
+    return whole_id(f"TRY_CAST({column} AS DOUBLE)", f"TRY_CAST({column} AS BIGINT)")
+
+
+USABLE_STREAMS = usable_streams()
+
+
+def _typed_listens(table: str) -> str:
+    """Every raw row with its streams and ids cast safely (the input of every listens rule)."""
+    return f"""
+        SELECT total_streams IS NULL AS streams_missing, {STREAMS} AS s,
+               {_id("usernum")} AS u, {_id("artistnum")} AS a
+        FROM {quote_identifier(table)}
+    """
 
 
 def listen_stats_sql(table: str = USER_ARTIST_STREAMS.name) -> str:
-    """One pass that counts what each input rule drops, and the pairs that remain."""
-    t = quote_identifier(table)
+    """One pass that counts what each input rule drops, and the pairs that remain.
+
+    The rules apply in order, so every row lands in exactly one bucket.
+    """
+    usable, ids = usable_streams("s"), "u IS NOT NULL AND a IS NOT NULL"
     return f"""
+        WITH rows AS ({_typed_listens(table)})
         SELECT
             COUNT(*) AS rows_total,
-            COUNT(*) FILTER (WHERE {_STREAMS} IS NULL) AS rows_null_streams,
-            COUNT(*) FILTER (WHERE {_STREAMS} <= 0) AS rows_nonpositive_streams,
-            COUNT(*) FILTER (WHERE {_STREAMS} > 0 AND NOT ({_VALID_IDS})) AS rows_unknown_ids,
-            COUNT(*) FILTER (WHERE {_STREAMS} > 0 AND {_VALID_IDS}) AS rows_kept,
-            COUNT(DISTINCT CASE WHEN {_STREAMS} > 0 AND {_VALID_IDS}
-                  THEN (CAST(usernum AS BIGINT), CAST(artistnum AS BIGINT)) END) AS pairs
-        FROM {t}
+            COUNT(*) FILTER (WHERE s IS NULL) AS rows_null_streams,
+            COUNT(*) FILTER (WHERE s IS NOT NULL AND NOT {finite("s")}) AS rows_nonfinite_streams,
+            COUNT(*) FILTER (WHERE {finite("s")} AND s <= 0) AS rows_nonpositive_streams,
+            COUNT(*) FILTER (WHERE {usable} AND NOT ({ids})) AS rows_unknown_ids,
+            COUNT(*) FILTER (WHERE {usable} AND {ids}) AS rows_kept,
+            COUNT(DISTINCT CASE WHEN {usable} AND {ids} THEN (u, a) END) AS pairs
+        FROM rows
     """
 
 
 def listens_sql(table: str = USER_ARTIST_STREAMS.name) -> str:
     """Usable rows, duplicates of a (user, artist) pair summed."""
-    t = quote_identifier(table)
     return f"""
-        SELECT CAST(usernum AS BIGINT) AS usernum, CAST(artistnum AS BIGINT) AS artistnum,
-               SUM({_STREAMS}) AS streams
-        FROM {t}
-        WHERE {_STREAMS} > 0 AND {_VALID_IDS}
+        WITH rows AS ({_typed_listens(table)})
+        SELECT u AS usernum, a AS artistnum, SUM(s) AS streams
+        FROM rows
+        WHERE {usable_streams("s")} AND u IS NOT NULL AND a IS NOT NULL
         GROUP BY 1, 2
         ORDER BY 2, 1
     """
 
 
-def artist_names_sql(table: str = USER_ARTIST_STREAMS.name) -> str:
-    """One name per artist id: the most frequent spelling, ties to the smallest."""
-    t = quote_identifier(table)
+def artist_spellings_sql(table: str = USER_ARTIST_STREAMS.name) -> str:
+    """Raw rows per (artist id, spelling); ``core.warehouse.validation`` picks one per id."""
     return f"""
-        WITH spellings AS (
-            SELECT CAST(artistnum AS BIGINT) AS artistnum, CAST(artistname AS VARCHAR) AS artistname,
-                   COUNT(*) AS n
-            FROM {t}
-            WHERE artistnum IS NOT NULL AND artistnum >= 0 AND artistname IS NOT NULL
-            GROUP BY 1, 2
-        ), ranked AS (
-            SELECT artistnum, artistname,
-                   ROW_NUMBER() OVER (PARTITION BY artistnum ORDER BY n DESC, artistname) AS rn
-            FROM spellings
-        )
-        SELECT artistnum, artistname FROM ranked WHERE rn = 1 ORDER BY artistnum
+        SELECT {_id("artistnum")} AS artistnum, CAST(artistname AS VARCHAR) AS artistname,
+               COUNT(*) AS n
+        FROM {quote_identifier(table)}
+        WHERE {_id("artistnum")} IS NOT NULL AND artistname IS NOT NULL
+        GROUP BY 1, 2
+    """
+
+
+def genres_sql(table: str) -> str:
+    """Every genre row as text; ``core.warehouse.validation`` resolves duplicates."""
+    return f"""
+        SELECT CAST(artistname AS VARCHAR) AS artistname,
+               CAST(countrylist AS VARCHAR) AS countrylist, CAST(genreid AS VARCHAR) AS genreid
+        FROM {quote_identifier(table)}
     """
 
 
 def country_streams_sql(table: str = COUNTRY_STREAMS.name) -> str:
-    """Positive streams per artist, country and store; names trimmed, stores lower-cased."""
-    t = quote_identifier(table)
-    streams = _STREAMS
+    """Usable streams summed per artist id and raw country and store spelling.
+
+    Names are made keys (trimmed, case rules) once, by ``core.warehouse.validation``.
+    """
+    s = "TRY_CAST(total_streams AS DOUBLE)"
     return f"""
-        SELECT CAST(artistnum AS BIGINT) AS artistnum,
+        SELECT {_id("artistnum")} AS artistnum,
                MIN(CAST(artistname AS VARCHAR)) AS artistname,
-               TRIM(CAST(countryname AS VARCHAR)) AS countryname,
-               LOWER(TRIM(CAST(storename AS VARCHAR))) AS storename,
-               SUM({streams}) AS total_streams
-        FROM {t}
-        WHERE {streams} > 0 AND artistnum IS NOT NULL AND artistnum >= 0
-          AND countryname IS NOT NULL AND TRIM(CAST(countryname AS VARCHAR)) <> ''
-          AND storename IS NOT NULL AND TRIM(CAST(storename AS VARCHAR)) <> ''
+               CAST(countryname AS VARCHAR) AS countryname,
+               CAST(storename AS VARCHAR) AS storename,
+               SUM({s}) AS total_streams
+        FROM {quote_identifier(table)}
+        WHERE {usable_streams(s)} AND {_id("artistnum")} IS NOT NULL
+          AND countryname IS NOT NULL AND storename IS NOT NULL
         GROUP BY 1, 3, 4
-        ORDER BY 1, 3, 4
+    """
+
+
+def country_rows_sql(table: str = COUNTRY_STREAMS.name) -> str:
+    """Rows of the country table, and how many the streams/id rules above keep."""
+    s = "TRY_CAST(total_streams AS DOUBLE)"
+    return f"""
+        SELECT COUNT(*) AS rows_total,
+               COUNT(*) FILTER (WHERE {usable_streams(s)} AND {_id("artistnum")} IS NOT NULL
+                                AND countryname IS NOT NULL AND storename IS NOT NULL) AS rows_kept
+        FROM {quote_identifier(table)}
     """
