@@ -453,9 +453,10 @@ class DuckDBRunner(Runner):
         return max(1, -(-need // max(self.memory_bytes // 4, 1)))
 
     def candidate_parts(self, join_rows: int) -> int:
-        """Enough parts that one part's pair aggregation (bounded by its join rows, ~64 bytes
-        a group) stays under a quarter of DuckDB's memory limit."""
-        need = join_rows * 64
+        """Enough parts that one part's pair aggregation stays under a quarter of DuckDB's
+        memory limit: 24 bytes per join row (distinct pairs are about half the join rows on
+        the generated tables, ~48 bytes a group; DuckDB spills if a part holds more)."""
+        need = join_rows * 24
         return max(1, -(-need // max(self.memory_bytes // 4, 1)))
 
     def execute(self, sql: str) -> None:
