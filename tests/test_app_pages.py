@@ -321,7 +321,7 @@ def test_quality_page_shows_a_stored_evaluation_with_the_default_highlighted(
     assert result.default_method in texts(at.markdown)
     metrics = {m.label: m for m in at.metric}
     assert list(metrics) == ["Recall@10", "nDCG@10", "Tag agreement@10", "Geographic nDCG@10",
-                             "Spearman (countries)"]
+                             "Spearman (countries)", "Coverage@10"]
     assert metrics["Recall@10"].value == "0.180"
     assert metrics["Recall@10"].proto.delta == "+0.110 vs next best"  # 0.18 − popularity's 0.07
     assert metrics["Geographic nDCG@10"].proto.delta == "+0.170 vs next best"  # − mean share 0.37
@@ -353,7 +353,7 @@ def test_quality_page_runs_the_evaluation_with_progress(fresh_env: dict[str, str
     fractions = [f for _, f in at.session_state["evaluation_log"]]
     assert fractions == sorted(fractions) and fractions[-1] == pytest.approx(1.0) and len(fractions) > 10
     labels = [m.label for m in at.metric]
-    assert "Recall@10" in labels and len(vega_specs(at)) == 6
+    assert "Recall@10" in labels and "Coverage@10" in labels and len(vega_specs(at)) == 7
     assert stored.default_method in texts(at.markdown)
     # a second visit reads the stored file: no button, same numbers
     again = run_app("pages/quality.py")
