@@ -50,9 +50,10 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
     ``n_candidates`` best, and the ``n_market`` best among ``market`` artists (the map's
     peers), ties to the lower row.
 
-    The matrices may hold the artists in another order (most listened first keeps the records
-    touched most often in cache): ``labels[i]`` is the artist at matrix row ``i``, and
-    ``prior``, ``market`` and the output use labels. Artists are dealt to ``chunks``
+    The kernel may number the artists in another order (most listened first keeps the records
+    touched most often in cache): ``labels[i]`` is the artist numbered ``i``, the listener-side
+    arrays (``u_artists``, ``popularity_beta``) use those numbers, and the artist-side rows,
+    ``prior``, ``market`` and the output use the artists' own rows. Artists are dealt to ``chunks``
     interleaved work items (several per thread, for balance: hits cost most).
     Returns ``(b, s1, shared)`` of shape ``(artists, n_candidates + n_market)``, -1 padded,
     where ``s1`` is the candidate score before the support factor.
@@ -78,7 +79,8 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
         picked = np.zeros(n, np.bool_)
         for a in range(chunk, n, chunks):
             m = 0
-            for p in range(a_indptr[a], a_indptr[a + 1]):
+            row = labels[a]
+            for p in range(a_indptr[row], a_indptr[row + 1]):
                 u = a_users[p]
                 wa = a_bm25[p]
                 step = inv_listener_artists[u]
@@ -114,7 +116,6 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
                 s1[j] = value
                 score[j] = rounded(value * support(counts[j], shrinkage) * prior[others[j]])
             best = best_of(others[:k], score[:k], n_candidates)
-            row = labels[a]
             slot = 0
             for j in best:
                 out_b[row, slot] = others[j]
