@@ -170,9 +170,10 @@ def test_same_sql_runs_on_duckdb_and_fakesnow(fakesnow_session: Any) -> None:
     assert not [r for r in left if str(r["name"]).upper().startswith("ALI_PD")]
 
 
-def test_input_rules_match_the_in_memory_reader(tmp_path: Path) -> None:
-    frame = small_listens()
-    warehouse = DuckDBWarehouse(tmp_path / "small.duckdb")
+def pushed_down_and_read(tmp_path: Path, frame: pd.DataFrame) -> tuple[Any, Any, Any]:
+    """``frame`` as the listens table of a DuckDB warehouse: the pushed-down SVD of it, the
+    in-memory reader's kept artists, and the warehouse; both apply the same input rules."""
+    warehouse = DuckDBWarehouse(tmp_path / "listens.duckdb")
     warehouse.write_table(USER_ARTIST_STREAMS.name, frame)
     listens = build_listen_matrix(warehouse.iter_listens())
     kept = listens.keep_artists(listens.listeners >= 2)
@@ -180,6 +181,11 @@ def test_input_rules_match_the_in_memory_reader(tmp_path: Path) -> None:
     np.testing.assert_array_equal(svd.artist_ids_, kept.artist_ids)
     np.testing.assert_array_equal(svd.listeners_, kept.listeners)
     np.testing.assert_allclose(svd.streams_, np.asarray(kept.streams.sum(axis=1)).ravel())
+    return svd, kept, warehouse
+
+
+def test_input_rules_match_the_in_memory_reader(tmp_path: Path) -> None:
+    svd, kept, warehouse = pushed_down_and_read(tmp_path, small_listens())
     exact = np.linalg.svd(LogWeighting().fit_transform(kept.streams).toarray(), compute_uv=False)
     np.testing.assert_allclose(svd.singular_values_, exact[:4], rtol=1e-6)
     with pytest.raises(InsightsError, match="at least 50 listeners"):
@@ -199,14 +205,7 @@ def test_pushdown_applies_the_same_rules_to_hostile_values(tmp_path: Path, hosti
         frame["usernum"] = frame["usernum"].map(lambda v: None if pd.isna(v) else str(int(v)))
         frame.loc[len(frame)] = ("A6", 6, "u8", "1.5", 3.0)
         frame.loc[len(frame)] = ("A6", 6, "u9", "-2", 3.0)
-    warehouse = DuckDBWarehouse(tmp_path / "hostile.duckdb")
-    warehouse.write_table(USER_ARTIST_STREAMS.name, frame)
-    listens = build_listen_matrix(warehouse.iter_listens())
-    kept = listens.keep_artists(listens.listeners >= 2)
-    svd = PushdownSVD(n_components=4).fit(warehouse)
-    np.testing.assert_array_equal(svd.artist_ids_, kept.artist_ids)
-    np.testing.assert_array_equal(svd.listeners_, kept.listeners)
-    np.testing.assert_allclose(svd.streams_, np.asarray(kept.streams.sum(axis=1)).ravel())
+    svd, _, _ = pushed_down_and_read(tmp_path, frame)
     assert np.isfinite(svd.features_).all()
 
 
