@@ -60,6 +60,10 @@ def format_report(manifest: dict) -> str:
         ("genre rows merged (same artist name)", c.get("genre_rows_duplicate", 0)),
         ("artist names with conflicting genres", c.get("genre_names_conflicting", 0)),
     ]
+    if manifest.get("mode") == "pushdown":
+        rows += [("bytes fetched from the warehouse", c.get("bytes_fetched", 0)),
+                 ("  of which similar-artist candidates", c.get("bytes_fetched_similarity", 0)),
+                 ("co-listening join rows", c.get("co_listening_join_rows", 0))]
     width = max(len(label) for label, _ in rows)
     lines = [f"model {manifest['version']} trained on {manifest['warehouse']}"]
     lines += [f"  {label:<{width}}  {value:>12,}" for label, value in rows]
