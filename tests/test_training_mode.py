@@ -14,6 +14,7 @@ from core.training import TrainingParams, train
 from core.training.matrix import build_listen_matrix
 from core.training.mode import MEMORY_BYTES_PER_ROW, choose_mode, plan_mode, training_mode
 from core.training.neighbours import shared_listeners
+from core.training.pushdown import N_ITER
 from core.warehouse import pushdown_sql
 from core.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import community_listens
@@ -94,6 +95,13 @@ def test_pushdown_mode_trains_the_same_similarity(demo_warehouse_path: Path, pus
                                   shared_listeners(listens.streams, model.neighbour_idx))
     assert model.markets["streams"].sum() == pytest.approx(demo_model.markets["streams"].sum())
     assert manifest["counts"]["bytes_fetched"] > 0
+    # lean passes: the source is read once; the SVD and the similarity read the one cleaned,
+    # weighted table (9 SVD passes at 3 power iterations), the self-join its capped copy
+    scans = manifest["scans"]
+    assert [s["table"] for s in scans].count("source (at least its pairs)") == 1
+    assert sum(s["pass"].startswith("SVD") for s in scans) == 2 * N_ITER + 3
+    assert {s["table"] for s in scans if s["pass"] == "co-listening self-join"} == {"ALI_PD_C"}
+    assert manifest["counts"]["bytes_scanned"] == sum(s["bytes"] for s in scans) > 0
 
 
 def test_cli_mode_flag_trains_in_the_warehouse(make_warehouse, tmp_path: Path) -> None:

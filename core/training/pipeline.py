@@ -285,6 +285,7 @@ def _assemble(
     warehouse: Warehouse, params: TrainingParams, learned: _Learned, tables: _SideTables,
     markets: pd.DataFrame, dropped_market_rows: int, counts: dict[str, Any], timer: _Timer,
     mode: str, steps: dict[str, str], fingerprint: str, report: StepProgress,
+    extra: dict[str, Any] | None = None,
 ) -> Model:
     """The model both executions end in: artists with names, genres and clusters, counts,
     manifest."""
@@ -322,6 +323,7 @@ def _assemble(
             "clustering": params.clustering,
             "similarity": params.describe_similarity(),
         },
+        **(extra or {}),
     }
     idx, sim, shared = learned.neighbours
     return Model(
@@ -470,6 +472,8 @@ def _train_pushdown(
             report("neighbours", 1.0)
             counts["bytes_fetched"] = runner.bytes_fetched
             counts["statements"] = runner.statements
+            counts.update(runner.scan_summary())
+            scans = runner.scans
         finally:
             runner.drop(*q.ALL_TABLES)
     fingerprint = _fingerprint((listens.artist_ids, listens.listeners, listens.streams),
@@ -480,4 +484,4 @@ def _train_pushdown(
                          f"({svd.counts_['passes']} passes)",
     }
     return _assemble(warehouse, params, learned, tables, markets, dropped, counts, timer,
-                     "pushdown", steps, fingerprint, report)
+                     "pushdown", steps, fingerprint, report, {"scans": scans})

@@ -68,6 +68,9 @@ def prepare_listens(runner: q.Runner, min_listeners: int) -> PreparedListens:
     runner.execute(q.pairs_sql(runner.dialect, table, columns))
     stats = runner.fetch(q.artist_stats_sql())
     totals = runner.fetch(q.totals_sql())
+    pairs = int(totals["pairs"][0])
+    runner.scanned("clean listens", "source (at least its pairs)", pairs, 3)
+    runner.scanned("artist totals, pairs and listeners", q.PAIRS, pairs, 3, times=2)
     ids = stats["artist"].astype(np.int64)
     listeners = stats["listeners"].astype(np.int64)
     kept = listeners >= min_listeners
@@ -78,6 +81,8 @@ def prepare_listens(runner: q.Runner, min_listeners: int) -> PreparedListens:
         )
     runner.execute(q.weighted_sql(min_listeners))
     kept_users = int(runner.fetch(f"SELECT COUNT(DISTINCT usr) AS n FROM {q.WEIGHTED}")["n"][0])
+    runner.scanned("weight once (log1p, listener minimum)", q.PAIRS, pairs, 3, times=2)
+    runner.scanned("listeners kept", q.WEIGHTED, int(listeners[kept].sum()), 1)
     return PreparedListens(
         artist_ids=ids[kept], listeners=listeners[kept],
         streams=stats["streams"].astype(np.float64)[kept],
@@ -148,9 +153,11 @@ class PushdownSVD:
             done += 1
             progress(f"pushdown: {label}", done / passes)
 
+        rows = int(listens.listeners.sum())  # the weighted table: one row per kept pair
         runner.execute(q.omega_sql(d, width))
+        runner.scanned("random test matrix", q.WEIGHTED, rows, 1)
         lap("passes")
-        Y = self._artist_side(runner, width, n_artists)
+        Y = self._artist_side(runner, width, n_artists, rows)
         step("A·Ω")
         for i in range(self.n_iter + 1):
             Q = orthonormalize(Y)
@@ -161,8 +168,9 @@ class PushdownSVD:
             parts = runner.user_side_parts(kept_users, Q.shape[1])
             for part in range(parts):
                 runner.execute(q.user_side_sql(Q.shape[1], parts, part))
+            runner.scanned(f"SVD A^T Q ({i + 1})", q.WEIGHTED, rows, 3, times=parts)
             step(f"Aᵀ·Q ({i + 1})")
-            Y = self._artist_side(runner, Q.shape[1], n_artists)
+            Y = self._artist_side(runner, Q.shape[1], n_artists, rows)
             step(f"A·Z ({i + 1})")
             lap("passes")
 
@@ -173,6 +181,7 @@ class PushdownSVD:
         sigma = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
         features = Q @ (vectors[:, order] * sigma)
         variance = runner.fetch(q.variance_sql())
+        runner.scanned("total variance", q.WEIGHTED, rows, 2, times=2)
         total_var = (float(variance["sum_sq"][0]) / n_artists
                      - float(variance["sum_col_sq"][0]) / n_artists**2)
         lap("python")
@@ -191,8 +200,9 @@ class PushdownSVD:
         }
 
     @staticmethod
-    def _artist_side(runner: q.Runner, width: int, n_artists: int) -> np.ndarray:
+    def _artist_side(runner: q.Runner, width: int, n_artists: int, rows: int) -> np.ndarray:
         result = runner.fetch(q.artist_side_sql(width))
+        runner.scanned("SVD A Z", q.WEIGHTED, rows, 3)
         Y = np.column_stack([result[f"c{j}"].astype(np.float64) for j in range(width)])
         if len(Y) != n_artists:  # every kept artist has a listener, so this is a bug
             raise InsightsError(f"pushdown pass returned {len(Y)} artists, expected {n_artists}")
@@ -270,6 +280,7 @@ def pushdown_candidates(
     ids = listens.artist_ids
     progress("pushdown: capping heavy listeners", 0.0)
     runner.execute(q.capped_sql(len(ids), method.listener_cap, method.k1, method.b))
+    runner.scanned("cap heavy listeners, BM25 weights", q.WEIGHTED, int(listens.listeners.sum()), 3)
     runner.upload(q.MARKET, pd.DataFrame({"artist": ids[np.asarray(market_rows, np.int64)]}))
     runner.execute(q.artist_terms_sql(method.beta, method.listener_prior))
     join_rows = int(np.nan_to_num(runner.fetch(q.pair_bound_sql())["pairs"][0]))
@@ -283,6 +294,9 @@ def pushdown_candidates(
     terms = runner.fetch(q.artist_listeners_sql())
     listeners = np.zeros(len(ids), np.int64)
     listeners[np.searchsorted(ids, terms["artist"].astype(np.int64))] = terms["listeners"]
+    capped_rows = int(listeners.sum())
+    runner.scanned("per-artist terms, join size", q.CAPPED, capped_rows, 1, times=2)
+    runner.scanned("co-listening self-join", q.CAPPED, capped_rows, 4, times=2 * parts)
     rows = np.searchsorted(ids, got["a"].astype(np.int64))
     others = np.searchsorted(ids, got["b"].astype(np.int64))
     counts = {"co_listening_join_rows": join_rows, "co_listening_parts": parts,

@@ -362,6 +362,20 @@ class Runner(ABC):
     def __init__(self) -> None:
         self.bytes_fetched = 0
         self.statements = 0
+        #: one entry per full read of a large table: what was read, rows, bytes (8 per value)
+        self.scans: list[dict[str, Any]] = []
+
+    def scanned(self, label: str, table: str, rows: int, columns: int, times: int = 1) -> None:
+        """Record that a statement read ``columns`` 8-byte columns of ``rows`` rows of ``table``
+        (``times`` over): the bytes a warehouse scans, for the cost model."""
+        for _ in range(times):
+            self.scans.append({"pass": label, "table": table, "rows": int(rows),
+                               "bytes": int(rows) * columns * 8})
+
+    def scan_summary(self) -> dict[str, int]:
+        """Full reads of the large tables and the bytes they read."""
+        return {"table_scans": len(self.scans),
+                "bytes_scanned": sum(scan["bytes"] for scan in self.scans)}
 
     @abstractmethod
     def execute(self, sql: str) -> None:
