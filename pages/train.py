@@ -101,7 +101,7 @@ def training_form(config: Settings, model: Model | None) -> None:
                     key="train_mode",
                     help="In memory is faster; in the warehouse, the passes over the listens run "
                          "as SQL there and only artist-side numbers come back, so any table size "
-                         "fits (similarity is then the cosine of listener features)")
+                         "fits (the same similarity either way)")
     st.caption(plan.explain()[0].upper() + plan.explain()[1:] + ".")
     if not st.button("Train model", type="primary", icon=":material/play_arrow:", key="train_button"):
         _show_last_result()
