@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.config import NEO4J_REQUIRED, SNOWFLAKE_REQUIRED, Settings
+from core.config import NEO4J_REQUIRED, Settings
 from core.errors import ConfigError
 from core.graph.upload import DEFAULT_BATCH_SIZE, CypherRunner
 from core.locking import exclusive
@@ -120,12 +120,14 @@ def default_target(settings: Settings) -> str:
 def targets(settings: Settings) -> list[TargetStatus]:
     """Every target, whether it is ready, and which settings it still needs."""
     from core.graph.driver import describe as describe_neo4j
+    from core.warehouse.snowflake_auth import missing_settings
 
-    sf_missing = settings.missing(SNOWFLAKE_REQUIRED)
+    sf_missing = missing_settings(settings)
     neo_missing = settings.missing(NEO4J_REQUIRED)
+    where = (f"{settings.snowflake_account}/{settings.snowflake_database}.{settings.snowflake_schema}"
+             if settings.snowflake_account else settings.source_description.removeprefix("Snowflake "))
     snowflake = (
-        f"tables {SIMILARITY_TABLE} and {GEOGRAPHIC_TABLE} in Snowflake "
-        f"{settings.snowflake_account}/{settings.snowflake_database}.{settings.snowflake_schema}"
+        f"tables {SIMILARITY_TABLE} and {GEOGRAPHIC_TABLE} in Snowflake {where}"
         if not sf_missing else "Snowflake tables; set " + ", ".join(sf_missing)
     )
     neo4j = (

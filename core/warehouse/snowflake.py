@@ -23,10 +23,18 @@ from typing import Any
 
 import pandas as pd
 
-from core.config import SECRET, SNOWFLAKE_REQUIRED, Settings
+from core.config import Settings
 from core.errors import ConfigError, ContractError, InsightsError
 from core.tables import ARTIST_GENRES, COUNTRY_STREAMS, USER_ARTIST_STREAMS, TableContract
 from core.warehouse.base import COUNTRY_COLUMNS, LISTEN_COLUMNS, ListenStats, Warehouse
+from core.warehouse.snowflake_auth import (
+    CONTEXT,
+    check_context,
+    connection_options,
+    scrub,
+    secrets,
+)
+from core.warehouse.snowflake_auth import describe as describe_sign_in
 from core.warehouse.sql import quote_identifier
 
 try:
@@ -341,8 +349,14 @@ def _rechunk(batches: Iterable[pd.DataFrame], rows: int) -> Iterator[pd.DataFram
         yield pd.concat(pending, ignore_index=True)
 
 
-def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, SECRET) if secret else text
+CONTEXT_REQUIRED = tuple(name for name, _ in CONTEXT)
+
+
+def _close_quietly(session: Session) -> None:
+    try:
+        session.close()
+    except Exception as exc:  # fakesnow lacks SYSTEM$CANCEL_ALL_QUERIES; the socket closes anyway
+        log.debug("closing the Snowflake session: %s", exc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -366,48 +380,35 @@ class SnowparkWarehouse(Warehouse):
         self.description = description or self._describe_session()
 
     @classmethod
-    def from_settings(cls, settings: Settings, extra: Mapping[str, Any] | None = None) -> SnowparkWarehouse:
-        """Connect with the ``SNOWFLAKE_*`` settings; errors name settings, never secrets.
+    def from_settings(cls, settings: Settings, extra: Mapping[str, Any] | None = None, *,
+                      require: Sequence[str] = CONTEXT_REQUIRED) -> SnowparkWarehouse:
+        """Connect with the ``SNOWFLAKE_*`` settings (``core.warehouse.snowflake_auth``) and
+        check that the session has a warehouse, role, database and schema in use.
 
-        ``extra`` connection options (e.g. ``login_timeout``) are merged over the settings; the
-        tests use it for what a fakesnow server needs and Snowflake must not get.
+        Errors name settings, never secrets. ``extra`` connection options are merged over the
+        settings and ``require`` narrows the context check; the tests use both for a fakesnow
+        server, which reports no warehouse or role at login.
         """
-        missing = settings.missing(SNOWFLAKE_REQUIRED)
-        if missing:
-            raise ConfigError(
-                "WAREHOUSE=snowflake needs these settings (environment or .env): " + ", ".join(missing)
-            )
-        options = {
-            "account": settings.snowflake_account,
-            "user": settings.snowflake_user,
-            "password": settings.snowflake_password,
-            "role": settings.snowflake_role,
-            "warehouse": settings.snowflake_warehouse,
-            "database": settings.snowflake_database,
-            "schema": settings.snowflake_schema,
-            "authenticator": settings.snowflake_authenticator,
-            "private_key_file": settings.snowflake_private_key_file,
-            "host": settings.snowflake_host,
-            "port": settings.snowflake_port,
-            "protocol": settings.snowflake_protocol,
-        }
-        configs = {k: v for k, v in options.items() if v is not None} | dict(extra or {})
-        description = (
-            f"Snowflake {settings.snowflake_account}/"
-            f"{settings.snowflake_database}.{settings.snowflake_schema}"
-        )
-        where = f"account {settings.snowflake_account} as user {settings.snowflake_user}"
-        if settings.snowflake_host:
-            port = f":{settings.snowflake_port}" if settings.snowflake_port else ""
-            where += f" at {settings.snowflake_host}{port}"
+        configs = connection_options(settings) | dict(extra or {})
+        where = describe_sign_in(settings)
         try:
             session = Session.builder.configs(configs).create()
         except Exception as exc:  # any failure here is a connection/configuration problem
-            detail = _scrub(f"{type(exc).__name__}: {exc}", settings.snowflake_password)
+            detail = scrub(f"{type(exc).__name__}: {exc}", secrets(settings))
             raise ConfigError(
                 f"could not connect to Snowflake {where}: {detail}. Check SNOWFLAKE_ACCOUNT, "
-                "SNOWFLAKE_USER and the password or key settings."
+                "SNOWFLAKE_USER and the sign-in settings (password, key, token or "
+                "SNOWFLAKE_CONNECTION_NAME)."
             ) from None
+        connection = session.connection
+        current = {name: getattr(connection, name, None) for name in CONTEXT_REQUIRED}
+        try:
+            check_context(current, settings, require)
+        except ConfigError:
+            _close_quietly(session)
+            raise
+        description = (f"Snowflake {connection.account}/"
+                       f"{_unquote(current['database'] or '?')}.{_unquote(current['schema'] or '?')}")
         return cls(session, description, owns_session=True)
 
     def _describe_session(self) -> str:
