@@ -64,7 +64,8 @@ def settings_for(server: dict[str, Any], **values: Any) -> Settings:
 
 def connect(server: dict[str, Any], settings: Settings, **extra: Any) -> SnowparkWarehouse:
     return SnowparkWarehouse.from_settings(
-        settings, {"session_parameters": server["session_parameters"], **extra},
+        settings, {"session_parameters": server["session_parameters"],
+                   "server_session_keep_alive": True, **extra},  # fakesnow cannot log out
         require=FAKESNOW_CONTEXT)
 
 
@@ -206,7 +207,8 @@ def test_missing_warehouse_and_role_fail_at_connect(server: dict[str, Any]) -> N
     """fakesnow, like Snowflake for a name the role cannot use, reports no warehouse."""
     settings = settings_for(server, snowflake_password=PASSWORD, snowflake_warehouse="TRAIN_WH")
     with pytest.raises(ConfigError) as raised:
-        SnowparkWarehouse.from_settings(settings, {"session_parameters": server["session_parameters"]})
+        SnowparkWarehouse.from_settings(settings, {"session_parameters": server["session_parameters"],
+                                                   "server_session_keep_alive": True})
     message = str(raised.value)
     assert "SNOWFLAKE_WAREHOUSE 'TRAIN_WH' is not usable" in message
     assert "no role is in use: set SNOWFLAKE_ROLE" in message

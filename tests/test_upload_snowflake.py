@@ -48,8 +48,12 @@ def warehouse(request: pytest.FixtureRequest) -> Iterator[SnowparkWarehouse]:
         return
     kwargs = request.getfixturevalue("fakesnow_server")
     isolated = {**kwargs["session_parameters"], "FAKESNOW_DB_PATH": ":isolated:"}
+    # server_session_keep_alive: fakesnow cannot delete a session, and without it the
+    # connector's close fails and leaves the session open until exit (then Snowpark's atexit
+    # close hangs on the stopped server and prints tracebacks)
     session = Session.builder.configs(
-        {**kwargs, "database": "UPLOADS", "schema": "PUBLIC", "session_parameters": isolated}
+        {**kwargs, "database": "UPLOADS", "schema": "PUBLIC", "session_parameters": isolated,
+         "server_session_keep_alive": True}
     ).create()
     yield SnowparkWarehouse(session)
     # fakesnow lacks SYSTEM$CANCEL_ALL_QUERIES, which Session.close calls first

@@ -227,7 +227,13 @@ def _open_warehouse(target: str, settings: Settings) -> Warehouse:
     if target == "snowflake":
         from core.warehouse.snowflake import SnowparkWarehouse
 
-        return SnowparkWarehouse.from_settings(settings)
+        warehouse = SnowparkWarehouse.from_settings(settings)
+        try:  # a missing grant fails here, before any table is built
+            warehouse.check_write_privileges([SIMILARITY_TABLE, GEOGRAPHIC_TABLE])
+        except BaseException:
+            warehouse.close()
+            raise
+        return warehouse
     from core.warehouse.duckdb import DuckDBWarehouse
 
     return DuckDBWarehouse(settings.duckdb_path)
