@@ -213,3 +213,21 @@ def test_missing_warehouse_and_role_fail_at_connect(server: dict[str, Any]) -> N
     assert "SNOWFLAKE_WAREHOUSE 'TRAIN_WH' is not usable" in message
     assert "no role is in use: set SNOWFLAKE_ROLE" in message
     assert "SNOWFLAKE_DATABASE" not in message and PASSWORD not in message
+
+
+def test_env_shadow_and_readme_show_every_snowflake_setting() -> None:
+    import dataclasses
+
+    from core.config import PROJECT_ROOT
+
+    shadow = (PROJECT_ROOT / ".env.shadow").read_text("utf-8")
+    readme = (PROJECT_ROOT / "README.md").read_text("utf-8")
+    names = [f.name.upper() for f in dataclasses.fields(Settings)
+             if f.name.startswith("snowflake_")]
+    for name in names:
+        assert f"\n{name}=" in shadow, name
+    for name in (n for n in names if n not in
+                 ("SNOWFLAKE_HOST", "SNOWFLAKE_PORT", "SNOWFLAKE_PROTOCOL")):
+        assert f"`{name}" in readme, name
+    for authenticator in ("externalbrowser", "oauth", "programmatic_access_token"):
+        assert authenticator in shadow and authenticator in readme
