@@ -99,6 +99,10 @@ class Settings:
         remote warehouse just to say which one is in use.
         """
         if self.warehouse == "snowflake":
+            from core.warehouse.active_session import enabled
+
+            if enabled():  # Streamlit in Snowflake: the app's own session
+                return "Snowflake (this app's session)"
             if self.snowflake_account or not self.snowflake_connection_name:
                 head = f"Snowflake account {self.snowflake_account or '(account not set)'}"
             else:

@@ -92,7 +92,7 @@ def test_deployed_entry_point_runs_on_the_active_session(inside_snowflake: Sessi
         at.run()
         assert not at.exception, [e.value for e in at.exception]
         sidebar = "\n".join(m.value for m in at.sidebar.markdown)
-        assert "Snowflake" in sidebar and "DuckDB" not in sidebar
+        assert "Snowflake (this app's session)" in sidebar and "DuckDB" not in sidebar
         assert at.dataframe  # the search page's similar artists, from the trained model
 
 
