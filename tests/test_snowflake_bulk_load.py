@@ -124,3 +124,17 @@ def test_ownership_of_existing_tables() -> None:
     assert len(problems) == 1
     assert "ARTIST_GEOGRAPHIC_RECOMMENDATIONS is owned by role SYSADMIN" in problems[0]
     assert "GRANT OWNERSHIP ON TABLE ARTIST_GEOGRAPHIC_RECOMMENDATIONS TO ROLE LOADER" in problems[0]
+
+
+def test_a_temporary_folder_with_spaces(warehouse: SnowparkWarehouse, tmp_path: Path,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """PUT quotes the local path (e.g. Windows' "C:/Users/Ana Lima/AppData/Local/Temp")."""
+    import tempfile
+
+    spaced = tmp_path / "Ana Lima" / "Temp dir"
+    spaced.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(spaced))
+    with capture_sql() as sent:
+        warehouse.write_table("spaced", frame(4))
+    assert len(warehouse.read_table("spaced")) == 4
+    assert any("Ana Lima/Temp dir" in s for s in sent if s.startswith("PUT"))

@@ -131,8 +131,12 @@ def copy_sql(table: str, stage: str, prefix: str) -> str:
 
 
 def put_sql(path: Path, stage: str, prefix: str) -> str:
-    url = path.resolve().as_uri()  # file:///... with unsafe characters percent-encoded
-    return f"PUT '{url}' @{stage}/{prefix}/ AUTO_COMPRESS = FALSE OVERWRITE = TRUE"
+    """``PUT`` of one local file; the path is quoted (it may hold spaces), not URL-encoded,
+    as Snowflake reads it literally (forward slashes also on Windows)."""
+    local = path.resolve().as_posix()
+    if "'" in local:
+        raise InsightsError(f"cannot stage a file whose path holds a quote: {local}")
+    return f"PUT 'file://{local}' @{stage}/{prefix}/ AUTO_COMPRESS = FALSE OVERWRITE = TRUE"
 
 
 def write_parquet(specs: Sequence[ColumnSpec], folder: Path, file_rows: int = FILE_ROWS) -> list[Path]:
