@@ -7,8 +7,9 @@ emulator) and against a fakesnow server, which is how the tests exercise this mo
 account. The semantics match ``core.warehouse.sql`` (the DuckDB warehouse) rule for rule.
 
 The few operations the two execution modes cannot share (there is no ``Session.sql`` in local
-testing, and fakesnow cannot load pandas frames through a stage) are kept in the two
-``_Dialect`` classes below and nowhere else.
+testing, whose loads are ``save_as_table``; a server gets bulk loads through a stage,
+``core.warehouse.snowflake_load``) are kept in the two ``_Dialect`` classes below and nowhere
+else. Signing in is ``core.warehouse.snowflake_auth``.
 """
 
 from __future__ import annotations
