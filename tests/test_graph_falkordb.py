@@ -417,3 +417,23 @@ def test_falkordb_reads_the_exporters_literals_back(runner: FalkorDBRunner, valu
     literal = cypher_literal(value)
     assert scalar(runner, f"RETURN {literal}") == value
     assert LiteralParser(literal).parse() == value
+
+
+def test_script_round_trips_line_breaks_and_control_characters(falkordb: Any) -> None:
+    """Names, cluster names and the model version holding CR, LF, tabs, other control
+    characters and characters above U+FFFF arrive exactly, through the ``:param`` lines."""
+    names = ["cr\rlf\ncrlf\r\n", "bell\x07 esc\x1b us\x1f del\x7f", "🎸 𝄞 and Ω", "\t lead"]
+    model = generated_model(len(names), seed=9, names=names, version="v\r\n\x02 🎸")
+    graph = graph_data(model, top_n=2)
+    scripted = FalkorDBRunner(falkordb.select_graph(f"control_{next(_names)}"))
+    script = "".join(cypher_script(graph, batch_size=2))
+    assert script.isascii() and "\r" not in script
+    assert all(line.startswith((":param", "//", "CREATE", "UNWIND", "MATCH", "MERGE", "SET", "WHERE",
+                                "WITH", "CALL", "  ", "}", "RETURN", "DELETE", "DETACH"))
+               or not line for line in script.split("\n"))  # no name split a line
+    run_script(scripted, script)
+    stored = dict(scripted.graph.query("MATCH (a:Artist) RETURN a.id, a.name").result_set)
+    assert [stored[i] for i in model.artists["artistnum"]] == names
+    versions = {r[0] for r in scripted.graph.query("MATCH (n) RETURN DISTINCT n.model_version")
+                .result_set}
+    assert versions == {"v\r\n\x02 🎸"}
