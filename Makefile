@@ -8,8 +8,11 @@ DEV_STAMP := $(VENV)/.dev-installed
 WAREHOUSE_DB := var/warehouse.duckdb
 MODEL_POINTER := var/models/CURRENT
 DEMO_PARQUET := $(wildcard data/demo/*.parquet)
+# Neo4j's Cypher linter (npm), which tests/test_cypher_lint.py runs over every Cypher text
+CYPHER_LINT := tools/cypher-lint
+CYPHER_LINT_STAMP := $(CYPHER_LINT)/node_modules/.installed
 
-.PHONY: app test setup setup-dev warehouse model lint demo-data clean
+.PHONY: app test setup setup-dev cypher-lint warehouse model lint demo-data clean
 
 app: setup warehouse model
 	$(BIN)/streamlit run app.py
@@ -20,7 +23,14 @@ test: setup-dev
 
 setup: $(RUNTIME_STAMP)
 
-setup-dev: $(DEV_STAMP)
+setup-dev: $(DEV_STAMP) $(CYPHER_LINT_STAMP)
+
+cypher-lint: $(CYPHER_LINT_STAMP)
+
+# exact versions from package-lock.json (the linter is published only as prereleases)
+$(CYPHER_LINT_STAMP): $(CYPHER_LINT)/package.json $(CYPHER_LINT)/package-lock.json
+	cd $(CYPHER_LINT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(RUNTIME_STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,4 +64,4 @@ demo-data: setup
 	$(PY) -m core.demo_data --source ../shared/data --out data/demo
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache
+	rm -rf var .pytest_cache .ruff_cache $(CYPHER_LINT)/node_modules

@@ -9,8 +9,8 @@ Targets:
   falkordb   the neo4j upload's Cypher on embedded FalkorDB (stand-in for a neo4j server)
   export     neo4j-admin CSV files + cypher-shell script (core.upload.publish "neo4j-export")
   snowflake  both tables through Snowpark local testing (in-process emulator), and through a
-             fakesnow server for a small generated model only: fakesnow inserts bound rows one
-             at a time (about 7 ms each), which says nothing about real Snowflake
+             fakesnow server (the real bulk-load path: Parquet, PUT, COPY INTO) for a small
+             generated model only: fakesnow's speed says nothing about real Snowflake
 
 The "generated" model is built directly as a Model (core.upload.generated): random but
 well-formed, 20 neighbours and 10 market peers per artist, 20% of artists with market data.

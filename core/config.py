@@ -53,6 +53,13 @@ class Settings:
     snowflake_schema: str | None = None
     snowflake_authenticator: str | None = None
     snowflake_private_key_file: str | None = None
+    #: passphrase of an encrypted private key
+    snowflake_private_key_file_pwd: str | None = _secret()
+    #: a named connection of the Snowflake CLI's connections.toml
+    snowflake_connection_name: str | None = None
+    #: OAuth access token or programmatic access token (or a file holding one)
+    snowflake_token: str | None = _secret()
+    snowflake_token_file_path: str | None = None
     snowflake_host: str | None = None
     snowflake_port: int | None = None
     snowflake_protocol: str | None = None
@@ -97,14 +104,23 @@ class Settings:
         remote warehouse just to say which one is in use.
         """
         if self.warehouse == "snowflake":
-            account = self.snowflake_account or "(account not set)"
+            from core.warehouse.active_session import enabled
+
+            if enabled():  # Streamlit in Snowflake: the app's own session
+                return "Snowflake (this app's session)"
+            if self.snowflake_account or not self.snowflake_connection_name:
+                head = f"Snowflake account {self.snowflake_account or '(account not set)'}"
+            else:
+                head = f"Snowflake connection {self.snowflake_connection_name}"
             where = ".".join(p for p in (self.snowflake_database, self.snowflake_schema) if p)
-            return f"Snowflake account {account}" + (f" · {where}" if where else "")
+            return head + (f" · {where}" if where else "")
         return f"DuckDB {Path(self.duckdb_path).name}"
 
     @property
     def snowflake_configured(self) -> bool:
-        return not self.missing(SNOWFLAKE_REQUIRED)
+        from core.warehouse.snowflake_auth import missing_settings
+
+        return not missing_settings(self)
 
     @property
     def neo4j_configured(self) -> bool:

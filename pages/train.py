@@ -16,7 +16,8 @@ import streamlit as st
 
 from core.config import Settings
 from core.errors import InsightsError
-from core.model import Model
+from core.model import Model, ModelStore
+from core.model_history import compare_versions, history
 from core.training import TrainingParams, train_and_save, training_plan
 from core.training.pipeline import STEPS
 from core.upload import TargetStatus, neo4j_export_zip, publish, targets
@@ -195,6 +196,35 @@ def uploads_section(config: Settings, model: Model | None) -> None:
     )
 
 
+def history_section(config: Settings) -> None:
+    """The kept versions, and which artists' top 10 changed most between two of them."""
+    st.subheader("Model history")
+    store = ModelStore(config.model_dir)
+    versions = history(store)
+    if versions.empty:
+        st.caption("No model versions yet.")
+        return
+    st.dataframe(versions, hide_index=True, width="stretch", key="history_table",
+                 column_config={"explained_variance": st.column_config.NumberColumn(
+                     "explained variance", format="percent")})
+    names = versions["version"].tolist()
+    if len(names) < 2:
+        st.caption("Train again to compare two versions.")
+        return
+    current = store.current_version() or names[-1]
+    left, right = st.columns(2)
+    old = left.selectbox("Compare", names, index=max(0, names.index(current) - 1), key="diff_old")
+    new = right.selectbox("with", names, index=names.index(current), key="diff_new")
+    diff = compare_versions(store, old, new)
+    st.markdown(f"**{diff.mean_overlap:.1%}** of each artist's top {diff.top_n} similar artists "
+                f"is unchanged on average ({len(diff.artists):,} artists in both; "
+                f"{len(diff.added):,} added, {len(diff.removed):,} removed).")
+    if diff.params:
+        st.caption("Parameters changed: " + common.md(", ".join(
+            f"{k} {a} → {b}" for k, (a, b) in diff.params.items())))
+    st.dataframe(diff.most_changed(20), hide_index=True, width="stretch", key="diff_table")
+
+
 config = common.settings()
 st.title("Train & upload")
 try:
@@ -207,3 +237,5 @@ st.divider()
 training_form(config, current_model)
 st.divider()
 uploads_section(config, current_model)
+st.divider()
+history_section(config)

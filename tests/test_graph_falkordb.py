@@ -113,7 +113,7 @@ def test_demo_graph_counts_equal_the_model(runner: FalkorDBRunner, demo_model: M
     assert np.allclose([r[2] for r in found], want["similarity"], rtol=1e-12)
     cluster = scalar(runner, "MATCH (:Artist {name: 'Metallica'})-[:IN]->(c:Cluster) RETURN c.name")
     assert "·" in cluster  # a readable name: "top genre · best-known artists"
-    assert set(runner.statements) <= set(cypher.ALL_STATEMENTS) - {c.cypher for c in cypher.CONSTRAINTS}
+    assert set(runner.statements) <= set(cypher.ALL_STATEMENTS) - set(cypher.SCHEMA)
 
 
 # ---- repeatable, and converging after a change ------------------------------------------------
@@ -148,6 +148,29 @@ def test_stale_nodes_and_relationships_removed_after_a_changed_model(
     clusters = runner.graph.query("MATCH (a:Artist)-[:IN]->(c:Cluster) RETURN a.id, c.id").result_set
     assert sorted(map(tuple, clusters)) == sorted(zip(graph.in_cluster["artist"],
                                                       graph.in_cluster["cluster"], strict=True))
+
+
+def test_stale_deletes_seek_the_upload_id_index(runner: FalkorDBRunner) -> None:
+    """Each batched delete finds old elements through the ``upload_id`` range index, not by
+    scanning every node or relationship of its kind again for every batch."""
+    upload_graph(runner, graph_data(generated_model(40, seed=1), top_n=3), batch_size=10)
+    for stale in cypher.STALE:
+        plan = "\n".join(runner.graph.explain(stale.batched, {"upload_id": 1, "limit": 10}))
+        assert "By Index Scan" in plan, plan
+
+
+def test_upload_ids_grow_and_an_older_id_never_deletes_newer_data(runner: FalkorDBRunner) -> None:
+    from core.graph.upload import new_upload_id
+
+    ids = [new_upload_id() for _ in range(1000)]
+    assert ids == sorted(set(ids))
+    graph = graph_data(generated_model(30, seed=1), top_n=2)
+    newer = upload_graph(runner, graph, batch_size=10)
+    before = dump(runner)
+    for stale in cypher.STALE:  # what a slower, older upload would run at its end
+        assert runner.run(stale.batched, {"upload_id": newer.upload_id - 1, "limit": 100}) == \
+            [{"deleted": 0}]
+    assert dump(runner) == before
 
 
 def test_interrupted_upload_is_completed_by_the_next(runner: FalkorDBRunner, falkordb: Any) -> None:
@@ -318,7 +341,7 @@ class LiteralParser:
             assert 0x20 <= ord(ch) < 0x7F, "the script must be printable ASCII"
             self.pos += 1
             if ch == "'":
-                return "".join(out)
+                break
             if ch != "\\":
                 out.append(ch)
                 continue
@@ -329,16 +352,17 @@ class LiteralParser:
             elif code == "u":
                 out.append(chr(int(self.text[self.pos:self.pos + 4], 16)))
                 self.pos += 4
-            elif code == "U":
-                out.append(chr(int(self.text[self.pos:self.pos + 8], 16)))
-                self.pos += 8
             else:
                 raise AssertionError(f"unknown escape \\{code}")
+        # neo4j keeps strings as Java (UTF-16) strings: an escaped surrogate pair is one character
+        return "".join(out).encode("utf-16-le", "surrogatepass").decode("utf-16-le")
 
 
 def run_script(runner: FalkorDBRunner, script: str) -> int:
     """Execute a cypher-shell script: ``:param`` lines set parameters, ``;`` ends a statement.
-    CREATE CONSTRAINT (not FalkorDB Cypher) becomes the runner's constraint call."""
+    CREATE CONSTRAINT and CREATE INDEX (neo4j syntax) become the runner's own calls, and a
+    stale-data delete ``IN TRANSACTIONS`` (which FalkorDB lacks) runs as the uploader's batched
+    form of the same ``StaleDelete`` until nothing is left."""
     params: dict[str, Any] = {}
     statement: list[str] = []
     executed = 0
@@ -353,9 +377,16 @@ def run_script(runner: FalkorDBRunner, script: str) -> int:
         if line.endswith(";"):
             query = "\n".join(statement)[:-1]
             statement = []
-            assert query in cypher.ALL_STATEMENTS
+            assert query in cypher.SCRIPT_STATEMENTS
+            bound = {k: v for k, v in params.items() if f"${k}" in query}
+            stale = [d for d in cypher.STALE if d.in_transactions == query]
             if query.startswith("CREATE CONSTRAINT"):
                 runner.create_constraints([c for c in cypher.CONSTRAINTS if c.cypher == query])
+            elif query.startswith("CREATE INDEX"):
+                runner.create_indexes([i for i in cypher.INDEXES if i.cypher == query])
+            elif stale:
+                while runner.run(stale[0].batched, bound)[0]["deleted"] == bound["limit"]:
+                    pass
             else:
                 runner.run(query, {k: v for k, v in params.items() if f"${k}" in query})
             executed += 1
@@ -386,3 +417,23 @@ def test_falkordb_reads_the_exporters_literals_back(runner: FalkorDBRunner, valu
     literal = cypher_literal(value)
     assert scalar(runner, f"RETURN {literal}") == value
     assert LiteralParser(literal).parse() == value
+
+
+def test_script_round_trips_line_breaks_and_control_characters(falkordb: Any) -> None:
+    """Names, cluster names and the model version holding CR, LF, tabs, other control
+    characters and characters above U+FFFF arrive exactly, through the ``:param`` lines."""
+    names = ["cr\rlf\ncrlf\r\n", "bell\x07 esc\x1b us\x1f del\x7f", "🎸 𝄞 and Ω", "\t lead"]
+    model = generated_model(len(names), seed=9, names=names, version="v\r\n\x02 🎸")
+    graph = graph_data(model, top_n=2)
+    scripted = FalkorDBRunner(falkordb.select_graph(f"control_{next(_names)}"))
+    script = "".join(cypher_script(graph, batch_size=2))
+    assert script.isascii() and "\r" not in script
+    assert all(line.startswith((":param", "//", "CREATE", "UNWIND", "MATCH", "MERGE", "SET", "WHERE",
+                                "WITH", "CALL", "  ", "}", "RETURN", "DELETE", "DETACH"))
+               or not line for line in script.split("\n"))  # no name split a line
+    run_script(scripted, script)
+    stored = dict(scripted.graph.query("MATCH (a:Artist) RETURN a.id, a.name").result_set)
+    assert [stored[i] for i in model.artists["artistnum"]] == names
+    versions = {r[0] for r in scripted.graph.query("MATCH (n) RETURN DISTINCT n.model_version")
+                .result_set}
+    assert versions == {"v\r\n\x02 🎸"}

@@ -493,7 +493,10 @@ def test_missing_settings_are_named() -> None:
 
 
 def test_from_settings_connects_to_fakesnow(fakesnow_server: dict[str, Any]) -> None:
-    warehouse = SnowparkWarehouse.from_settings(fakesnow_settings(fakesnow_server), FAKESNOW_ONLY)
+    # fakesnow reports no warehouse or role at login (tests/test_snowflake_auth.py checks that
+    # such a session is refused by default)
+    warehouse = SnowparkWarehouse.from_settings(fakesnow_settings(fakesnow_server), FAKESNOW_ONLY,
+                                                require=("database", "schema"))
     try:
         assert warehouse.description == "Snowflake fakesnow/SETTINGS_DB.PUBLIC"
         assert PASSWORD not in warehouse.description

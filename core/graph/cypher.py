@@ -5,15 +5,19 @@ strings, so what is tested is what ships. Rules they follow:
 
 * one statement per string (FalkorDB and ``execute_query`` take one at a time);
 * values only through parameters: ``$rows`` (a batch of maps), ``$model_version``,
-  ``$upload_id``, ``$limit``; labels and relationship types are fixed words, never data;
+  ``$upload_id`` (an integer, larger for every later upload), ``$limit``; labels and
+  relationship types are fixed words, never data;
 * ``MERGE`` on the unique key, then ``SET`` of everything else, so a re-run converges to the
   same graph instead of adding duplicates;
 * every node and relationship written carries ``upload_id`` (a fresh id per upload) and
-  ``model_version``; after all batches, what the upload did not touch is stale and is deleted
+  ``model_version``; after all batches, what an older upload wrote is stale and is deleted
   in bounded batches (``$limit``) so one transaction never has to hold a whole graph.
 
-Uniqueness constraints are the one part FalkorDB cannot run as Cypher; its runner creates the
-same constraints (``UniqueConstraint.label``/``.key``) through its client API instead.
+Every text here (and the export script built from them) is linted with Neo4j's own linter in
+Cypher 5 and Cypher 25 by ``tests/test_cypher_lint.py``. Constraints and indexes are the part
+FalkorDB cannot run in neo4j's syntax; its runner creates the same ones (``UniqueConstraint``,
+``UploadIndex``) in its own way, and the script's ``CALL { } IN TRANSACTIONS`` form is run
+there as the uploader's batched form of the same ``StaleDelete``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,38 @@ CONSTRAINTS = (
         "CREATE CONSTRAINT genre_name IF NOT EXISTS FOR (g:Genre) REQUIRE g.name IS UNIQUE",
     ),
 )
+
+
+
+@dataclass(frozen=True)
+class UploadIndex:
+    """A range index on ``upload_id`` of one label or relationship type (``kind``: "node" or
+    "relationship"), so the stale-data deletes find old elements without a full scan."""
+
+    kind: str
+    name: str
+    cypher: str
+
+
+INDEXES = (
+    UploadIndex("node", "Artist",
+                "CREATE INDEX artist_upload_id IF NOT EXISTS FOR (n:Artist) ON (n.upload_id)"),
+    UploadIndex("node", "Cluster",
+                "CREATE INDEX cluster_upload_id IF NOT EXISTS FOR (n:Cluster) ON (n.upload_id)"),
+    UploadIndex("node", "Genre",
+                "CREATE INDEX genre_upload_id IF NOT EXISTS FOR (n:Genre) ON (n.upload_id)"),
+    UploadIndex("relationship", "SIMILAR_TO",
+                "CREATE INDEX similar_to_upload_id IF NOT EXISTS "
+                "FOR ()-[r:SIMILAR_TO]-() ON (r.upload_id)"),
+    UploadIndex("relationship", "IN",
+                "CREATE INDEX in_upload_id IF NOT EXISTS FOR ()-[r:IN]-() ON (r.upload_id)"),
+    UploadIndex("relationship", "HAS_GENRE",
+                "CREATE INDEX has_genre_upload_id IF NOT EXISTS "
+                "FOR ()-[r:HAS_GENRE]-() ON (r.upload_id)"),
+)
+
+#: what the database needs before the first write: constraints, then the upload-id indexes
+SCHEMA = (*(c.cypher for c in CONSTRAINTS), *(i.cypher for i in INDEXES))
 
 # ---- nodes ----------------------------------------------------------------------------------
 
@@ -90,54 +126,53 @@ SET r.similarity = row.similarity, r.rank = row.rank, r.shared_listeners = row.s
     r.model_version = $model_version, r.upload_id = $upload_id"""
 
 # ---- stale data: whatever this upload did not write ------------------------------------------
-# Relationships go first, so that deleting stale nodes never has to detach current ones.
+# Upload ids are integers that grow with every upload (``core.graph.upload.new_upload_id``), so
+# what an older upload wrote is ``upload_id < $upload_id``: a range that the ``upload_id`` indexes
+# below answer without scanning what this upload wrote (an inequality ``<>`` could not use them),
+# and that never reaches a newer upload's data. Relationships go first, so that deleting stale
+# nodes never has to detach current ones.
 
-DELETE_STALE_SIMILAR_TO = """\
-MATCH ()-[r:SIMILAR_TO]->()
-WHERE r.upload_id IS NULL OR r.upload_id <> $upload_id
-WITH r LIMIT $limit
-DELETE r
-RETURN count(*) AS deleted"""
 
-DELETE_STALE_IN = """\
-MATCH ()-[r:IN]->()
-WHERE r.upload_id IS NULL OR r.upload_id <> $upload_id
-WITH r LIMIT $limit
-DELETE r
-RETURN count(*) AS deleted"""
+@dataclass(frozen=True)
+class StaleDelete:
+    """One kind of stale element, and the two ways the product deletes it.
 
-DELETE_STALE_HAS_GENRE = """\
-MATCH ()-[r:HAS_GENRE]->()
-WHERE r.upload_id IS NULL OR r.upload_id <> $upload_id
-WITH r LIMIT $limit
-DELETE r
-RETURN count(*) AS deleted"""
+    ``batched`` (the uploader) deletes at most ``$limit`` per statement and is repeated until
+    it deletes fewer: each repetition is its own managed transaction of the driver.
+    ``in_transactions`` (the ``cypher-shell`` script, which cannot loop) is one statement that
+    neo4j commits every ``$limit`` rows (``CALL { ... } IN TRANSACTIONS``, Neo4j 5.23 or later;
+    cypher-shell runs it in an implicit transaction, which that clause needs).
+    """
 
-DELETE_STALE_ARTISTS = """\
-MATCH (n:Artist)
-WHERE n.upload_id IS NULL OR n.upload_id <> $upload_id
-WITH n LIMIT $limit
-DETACH DELETE n
-RETURN count(*) AS deleted"""
+    match: str
+    variable: str
+    delete: str
 
-DELETE_STALE_CLUSTERS = """\
-MATCH (n:Cluster)
-WHERE n.upload_id IS NULL OR n.upload_id <> $upload_id
-WITH n LIMIT $limit
-DETACH DELETE n
-RETURN count(*) AS deleted"""
+    @property
+    def batched(self) -> str:
+        v = self.variable
+        return (f"{self.match}\nWHERE {v}.upload_id < $upload_id\nWITH {v} LIMIT $limit\n"
+                f"{self.delete} {v}\nRETURN count(*) AS deleted")
 
-DELETE_STALE_GENRES = """\
-MATCH (n:Genre)
-WHERE n.upload_id IS NULL OR n.upload_id <> $upload_id
-WITH n LIMIT $limit
-DETACH DELETE n
-RETURN count(*) AS deleted"""
+    @property
+    def in_transactions(self) -> str:
+        v = self.variable
+        return (f"{self.match}\nWHERE {v}.upload_id < $upload_id\n"
+                f"CALL ({v}) {{\n  {self.delete} {v}\n}} IN TRANSACTIONS OF $limit ROWS")
 
-DELETE_STALE = (
-    DELETE_STALE_SIMILAR_TO, DELETE_STALE_IN, DELETE_STALE_HAS_GENRE,
-    DELETE_STALE_ARTISTS, DELETE_STALE_CLUSTERS, DELETE_STALE_GENRES,
+
+STALE = (
+    StaleDelete("MATCH ()-[r:SIMILAR_TO]->()", "r", "DELETE"),
+    StaleDelete("MATCH ()-[r:IN]->()", "r", "DELETE"),
+    StaleDelete("MATCH ()-[r:HAS_GENRE]->()", "r", "DELETE"),
+    StaleDelete("MATCH (n:Artist)", "n", "DETACH DELETE"),
+    StaleDelete("MATCH (n:Cluster)", "n", "DETACH DELETE"),
+    StaleDelete("MATCH (n:Genre)", "n", "DETACH DELETE"),
 )
+
+DELETE_STALE = tuple(s.batched for s in STALE)
+#: the script's stale deletes: the same elements as ``DELETE_STALE``, committed in batches
+DELETE_STALE_IN_TRANSACTIONS = tuple(s.in_transactions for s in STALE)
 
 # ---- counts (the upload's report, and the tests' check) --------------------------------------
 
@@ -159,8 +194,15 @@ COUNTS = {
 
 #: every statement above, for tests that check nothing else is ever sent
 ALL_STATEMENTS = (
-    *(c.cypher for c in CONSTRAINTS),
+    *SCHEMA,
     MERGE_CLUSTERS, MERGE_GENRES, MERGE_ARTISTS, MERGE_IN, MERGE_HAS_GENRE, MERGE_SIMILAR_TO,
     *DELETE_STALE,
     *COUNTS.values(),
+)
+
+#: every statement the ``cypher-shell`` export script holds (besides its ``:param`` commands)
+SCRIPT_STATEMENTS = (
+    *SCHEMA,
+    MERGE_CLUSTERS, MERGE_GENRES, MERGE_ARTISTS, MERGE_IN, MERGE_HAS_GENRE, MERGE_SIMILAR_TO,
+    *DELETE_STALE_IN_TRANSACTIONS,
 )

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from core.config import NEO4J_REQUIRED, SECRET, Settings
 from core.errors import ConfigError, InsightsError
-from core.graph.cypher import UniqueConstraint
+from core.graph.cypher import UniqueConstraint, UploadIndex
 
 #: seconds to wait for a TCP connection, and for retries of one transaction
 CONNECTION_TIMEOUT = 15.0
@@ -122,6 +122,11 @@ class Neo4jRunner:
         """neo4j creates constraints in Cypher (``IF NOT EXISTS``: a re-run is a no-op)."""
         for constraint in constraints:
             self.run(constraint.cypher, {})
+
+    def create_indexes(self, indexes: Sequence[UploadIndex]) -> None:
+        """neo4j creates range indexes in Cypher (``IF NOT EXISTS``: a re-run is a no-op)."""
+        for index in indexes:
+            self.run(index.cypher, {})
 
 
 @contextlib.contextmanager

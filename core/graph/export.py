@@ -2,22 +2,29 @@
 
 Two independent routes into neo4j, both in one folder (or one zip for a download button):
 
-* CSV files for ``neo4j-admin database import full`` (fastest; into a new, empty database),
-  with neo4j's header syntax (``:ID(Artist)``, ``:START_ID(Artist)``, ``:END_ID(Artist)``,
-  ``:LABEL``, ``:TYPE``, typed properties) and an ``IMPORT.txt`` with the exact command;
+* CSV files for ``neo4j-admin database import full`` (fastest; it replaces a whole database:
+  ``--overwrite-destination`` with that database stopped, or a new database), with neo4j's
+  header syntax (``:ID(Artist)``, ``:START_ID(Artist)``, ``:END_ID(Artist)``, ``:LABEL``,
+  ``:TYPE``, typed properties) and an ``IMPORT.txt`` with the exact commands;
 * ``graph.cypher`` for ``cypher-shell -f`` (into any database, also a non-empty one): the
   very statements of ``core.graph.cypher``, each preceded by ``:param`` lines that carry the
-  batch as a Cypher literal.
+  batch as a Cypher literal, and the stale-data deletes committed in batches.
 
 Literals are written in pure ASCII: quotes and backslashes are escaped, everything outside
-printable ASCII becomes a ``\\uXXXX`` / ``\\UXXXXXXXX`` escape, so the script means the same
-whatever encoding the Java runtime of ``cypher-shell`` assumes, and no name can end a string
-early or inject a statement.
+printable ASCII becomes a ``\\uXXXX`` escape (a UTF-16 surrogate pair above U+FFFF: Cypher
+has no longer escape, and Java strings are UTF-16, so the pair is the character). The script
+thus means the same whatever encoding the Java runtime of ``cypher-shell`` assumes, a
+newline or carriage return in a name cannot split a ``:param`` line, and no name can end a
+string early or inject a statement.
+
+In the CSV files every string is quoted (so an empty string stays an empty string, while an
+absent value is an empty unquoted field, which neo4j-admin imports as no property), quotes
+are doubled, and ``--multiline-fields=true`` is asked for only when a value holds a line
+break (the manual warns it slows the import).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 import re
@@ -31,14 +38,14 @@ import numpy as np
 
 from core.graph import cypher
 from core.graph.data import GraphData
-from core.graph.upload import DEFAULT_BATCH_SIZE, batches, steps
+from core.graph.upload import DEFAULT_BATCH_SIZE, batches, new_upload_id, steps
 
 SCRIPT = "graph.cypher"
 CONSTRAINTS_SCRIPT = "constraints.cypher"
 INSTRUCTIONS = "IMPORT.txt"
 
-#: ``$limit`` for the stale-data deletes in the script, which cannot loop: one pass deletes all
-SCRIPT_DELETE_LIMIT = 1_000_000_000
+#: rows per transaction of the script's stale-data deletes (``IN TRANSACTIONS OF $limit ROWS``)
+SCRIPT_DELETE_BATCH = 10_000
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -58,8 +65,9 @@ def _string_literal(text: str) -> str:
             out.append(ch)
         elif code <= 0xFFFF:
             out.append(f"\\u{code:04X}")
-        else:
-            out.append(f"\\U{code:08X}")
+        else:  # a UTF-16 surrogate pair: Cypher's only escape is \uXXXX
+            high, low = divmod(code - 0x10000, 0x400)
+            out.append(f"\\u{0xD800 + high:04X}\\u{0xDC00 + low:04X}")
     out.append("'")
     return "".join(out)
 
@@ -108,18 +116,19 @@ def _statement(query: str) -> str:
 
 
 def cypher_script(graph: GraphData, batch_size: int = DEFAULT_BATCH_SIZE,
-                  upload_id: str | None = None) -> Iterable[str]:
+                  upload_id: int | None = None) -> Iterable[str]:
     """The ``cypher-shell`` script, piece by piece (a large graph need not fit in one string)."""
-    upload_id = upload_id or uuid.uuid4().hex
+    upload_id = new_upload_id() if upload_id is None else int(upload_id)
     yield (
         "// Artist Listener Insights: similarity graph of model "
         f"{_ascii_comment(graph.model_version)}\n"
         "// Run with:  cypher-shell -a neo4j://HOST:7687 -u USER -d DATABASE -f graph.cypher\n"
-        "// Safe to run again: every write is a MERGE; what this script did not write\n"
-        "// (an older model's nodes and relationships) is deleted at the end.\n\n"
+        "// Safe to run again: every write is a MERGE; what an older upload wrote (an older\n"
+        "// model's nodes and relationships) is deleted at the end, in batches.\n"
+        "// Needs Neo4j 5.23 or later (CALL (r) { ... } IN TRANSACTIONS).\n\n"
     )
-    for constraint in cypher.CONSTRAINTS:
-        yield _statement(constraint.cypher)
+    for schema in cypher.SCHEMA:
+        yield _statement(schema)
     yield "\n"
     yield _param("model_version", graph.model_version)
     yield _param("upload_id", upload_id)
@@ -129,8 +138,8 @@ def cypher_script(graph: GraphData, batch_size: int = DEFAULT_BATCH_SIZE,
             yield _param("rows", rows)
             yield _statement(step.query)
     yield "\n// remove what an older upload wrote and this one did not\n"
-    yield _param("limit", SCRIPT_DELETE_LIMIT)
-    for query in cypher.DELETE_STALE:
+    yield _param("limit", SCRIPT_DELETE_BATCH)
+    for query in cypher.DELETE_STALE_IN_TRANSACTIONS:
         yield _statement(query)
 
 
@@ -150,7 +159,7 @@ def _array_delimiter(values: Iterable[list[str] | None]) -> str:
     raise ValueError("country names use every candidate array delimiter")
 
 
-def _csv_files(graph: GraphData, upload_id: str, delimiter: str
+def _csv_files(graph: GraphData, upload_id: int, delimiter: str
                ) -> dict[str, tuple[list[str], list[Any]]]:
     """File name -> (header, columns in header order) in neo4j-admin's format.
 
@@ -163,75 +172,116 @@ def _csv_files(graph: GraphData, upload_id: str, delimiter: str
     countries = [delimiter.join(items) if items else None for items in a["countries"]]
     return {
         "nodes_clusters.csv": (
-            [":ID(Cluster)", "id:long", "name", "size:long", "model_version", "upload_id", ":LABEL"],
+            [":ID(Cluster)", "id:long", "name", "size:long", "model_version", "upload_id:long", ":LABEL"],
             [c["id"], c["id"], c["name"], c["size"], v, upload_id, "Cluster"],
         ),
         "nodes_genres.csv": (
-            [":ID(Genre)", "name", "model_version", "upload_id", ":LABEL"],
+            [":ID(Genre)", "name", "model_version", "upload_id:long", ":LABEL"],
             [g["name"], g["name"], v, upload_id, "Genre"],
         ),
         "nodes_artists.csv": (
             [":ID(Artist)", "id:long", "name", "genre", "countries:string[]", "listeners:long",
-             "model_version", "upload_id", ":LABEL"],
+             "model_version", "upload_id:long", ":LABEL"],
             [a["id"], a["id"], a["name"], a["genre"], countries, a["listeners"], v, upload_id,
              "Artist"],
         ),
         "rels_in.csv": (
-            [":START_ID(Artist)", ":END_ID(Cluster)", "model_version", "upload_id", ":TYPE"],
+            [":START_ID(Artist)", ":END_ID(Cluster)", "model_version", "upload_id:long", ":TYPE"],
             [graph.in_cluster["artist"], graph.in_cluster["cluster"], v, upload_id, "IN"],
         ),
         "rels_has_genre.csv": (
-            [":START_ID(Artist)", ":END_ID(Genre)", "model_version", "upload_id", ":TYPE"],
+            [":START_ID(Artist)", ":END_ID(Genre)", "model_version", "upload_id:long", ":TYPE"],
             [graph.has_genre["artist"], graph.has_genre["genre"], v, upload_id, "HAS_GENRE"],
         ),
         "rels_similar_to.csv": (
             [":START_ID(Artist)", ":END_ID(Artist)", "similarity:double", "rank:int",
-             "shared_listeners:long", "model_version", "upload_id", ":TYPE"],
+             "shared_listeners:long", "model_version", "upload_id:long", ":TYPE"],
             [graph.similar_to[k] for k in ("source", "target", "similarity", "rank",
                                             "shared_listeners")] + [v, upload_id, "SIMILAR_TO"],
         ),
     }
 
 
-def _write_csv(handle: io.TextIOBase, header: list[str], columns: list[Any]) -> None:
-    """RFC 4180 CSV (quotes doubled, as neo4j-admin reads by default); None -> empty field,
-    which neo4j-admin imports as "no property". A scalar in ``columns`` repeats on every row."""
-    lengths = {len(col) for col in columns if not isinstance(col, str)}
+def _csv_field(value: Any) -> str:
+    """One CSV field as neo4j-admin reads it: strings always quoted (quotes doubled), numbers
+    bare, and a missing value (None, NaN) as an empty unquoted field, i.e. no property.
+
+    Python 3.11's ``csv`` cannot write this (QUOTE_NONNUMERIC quotes None as ``""``, which
+    neo4j-admin imports as an empty string; QUOTE_NOTNULL arrived in 3.12)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, str):
+        return '"' + value.replace('"', '""') + '"'
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"cannot write {type(value).__name__} to a neo4j-admin CSV file")
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _write_csv(handle: io.TextIOBase, header: list[str], columns: list[Any]) -> bool:
+    """RFC 4180 CSV with neo4j-admin's default quoting; a scalar in ``columns`` (not a
+    sequence) repeats on every row. Returns whether any field holds a line break."""
+    lengths = {len(col) for col in columns if not _is_scalar(col)}
     n = lengths.pop() if lengths else 0
     if lengths:
         raise ValueError("columns of one CSV file differ in length")
-    values = [[col] * n if isinstance(col, str) else list(col) for col in columns]
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(
-        [None if isinstance(v, float) and math.isnan(v) else v for v in row]
-        for row in zip(*values, strict=True)
+    values = [[col] * n if _is_scalar(col) else list(col) for col in columns]
+    handle.write(",".join(_csv_field(name) for name in header) + "\n")
+    multiline = False
+    for row in zip(*values, strict=True):
+        line = ",".join(_csv_field(v) for v in row)
+        multiline = multiline or "\n" in line or "\r" in line
+        handle.write(line + "\n")
+    return multiline
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | np.generic)
+
+
+def _instructions(files: list[str], delimiter: str, multiline: bool) -> str:
+    inputs = " \\\n      ".join(
+        [f"--nodes={f}" for f in files if f.startswith("nodes_")]
+        + [f"--relationships={f}" for f in files if f.startswith("rels_")]
     )
-
-
-def _instructions(files: list[str], delimiter: str) -> str:
-    nodes = " ".join(f"--nodes={f}" for f in files if f.startswith("nodes_"))
-    rels = " ".join(f"--relationships={f}" for f in files if f.startswith("rels_"))
     delim = "U+001F" if delimiter == "\u001f" else delimiter
+    options = f"--array-delimiter='{delim}'" + (" --multiline-fields=true" if multiline else "")
+    cypher_shell = "cypher-shell -a neo4j://HOST:7687 -u USER"
     return f"""Artist Listener Insights: the similarity graph as files for neo4j
 ========================================================================
 
-Route 1: neo4j-admin (fastest; creates a NEW database, the server must not have it yet)
+Route 1: neo4j-admin (fastest; it REPLACES the whole target database, also anything else in it)
 
-  neo4j-admin database import full DATABASE --array-delimiter='{delim}' --multiline-fields=true \\
-      {nodes} \\
-      {rels}
+  a) the default database `neo4j` (any edition): stop the server, import over it, start it
 
-  then, after CREATE DATABASE DATABASE (or a restart for the default database):
+    neo4j stop
+    neo4j-admin database import full --overwrite-destination {options} \\
+      {inputs} \\
+      neo4j
+    neo4j start
+    {cypher_shell} -d neo4j -f {CONSTRAINTS_SCRIPT}
 
-  cypher-shell -a neo4j://HOST:7687 -u USER -d DATABASE -f {CONSTRAINTS_SCRIPT}
+  b) a new database, e.g. `music` (Enterprise Edition; the server keeps running)
 
-Route 2: cypher-shell (any database, also one that holds an older upload; safe to re-run)
+    neo4j-admin database import full {options} \\
+      {inputs} \\
+      music
+    {cypher_shell} -d system "CREATE DATABASE music WAIT"
+    {cypher_shell} -d music -f {CONSTRAINTS_SCRIPT}
 
-  cypher-shell -a neo4j://HOST:7687 -u USER -d DATABASE -f {SCRIPT}
+  (On Enterprise, `STOP DATABASE name` in the system database instead of `neo4j stop`, then
+  `START DATABASE name` after the import, also works for an existing database.)
+
+Route 2: cypher-shell (any database, also one that holds an older upload; safe to re-run;
+Neo4j 5.23 or later)
+
+  {cypher_shell} -d DATABASE -f {SCRIPT}
 
 Both give (:Artist)-[:SIMILAR_TO]->(:Artist), (:Artist)-[:IN]->(:Cluster) and
 (:Artist)-[:HAS_GENRE]->(:Genre); ids are integers (property `id`), genres are keyed by name.
+{CONSTRAINTS_SCRIPT} creates the uniqueness constraints and upload-id indexes that later
+uploads (`artist_listener_upload neo4j` or {SCRIPT}) rely on.
 """
 
 
@@ -239,24 +289,25 @@ Both give (:Artist)-[:SIMILAR_TO]->(:Artist), (:Artist)-[:IN]->(:Cluster) and
 
 
 def _write_all(graph: GraphData, open_text: Callable[[str], io.TextIOBase], batch_size: int,
-               upload_id: str) -> list[str]:
+               upload_id: int) -> list[str]:
     delimiter = _array_delimiter(graph.artists["countries"])
     names = []
+    multiline = False
     for name, (header, rows) in _csv_files(graph, upload_id, delimiter).items():
         with open_text(name) as handle:
-            _write_csv(handle, header, rows)
+            multiline = _write_csv(handle, header, rows) or multiline
         names.append(name)
     with open_text(CONSTRAINTS_SCRIPT) as handle:
-        handle.writelines(_statement(c.cypher) for c in cypher.CONSTRAINTS)
+        handle.writelines(_statement(statement) for statement in cypher.SCHEMA)
     with open_text(SCRIPT) as handle:
         handle.writelines(cypher_script(graph, batch_size, upload_id))
     with open_text(INSTRUCTIONS) as handle:
-        handle.write(_instructions(names, delimiter))
+        handle.write(_instructions(names, delimiter, multiline))
     return [*names, CONSTRAINTS_SCRIPT, SCRIPT, INSTRUCTIONS]
 
 
 def export_files(graph: GraphData, out_dir: str | Path, batch_size: int = DEFAULT_BATCH_SIZE,
-                 upload_id: str | None = None) -> list[Path]:
+                 upload_id: int | None = None) -> list[Path]:
     """Write every file into ``out_dir`` (created if needed); returns the paths written.
 
     Each file is written under a temporary name and renamed when complete, so an interrupted
@@ -266,7 +317,7 @@ def export_files(graph: GraphData, out_dir: str | Path, batch_size: int = DEFAUL
         raise ValueError("batch size must be at least 1")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    upload_id = upload_id or uuid.uuid4().hex
+    upload_id = new_upload_id() if upload_id is None else int(upload_id)
     partial: list[tuple[Path, Path]] = []
 
     def open_text(name: str) -> io.TextIOBase:
@@ -287,7 +338,7 @@ def export_files(graph: GraphData, out_dir: str | Path, batch_size: int = DEFAUL
 
 
 def export_zip(graph: GraphData, batch_size: int = DEFAULT_BATCH_SIZE,
-               upload_id: str | None = None) -> bytes:
+               upload_id: int | None = None) -> bytes:
     """The same files as one zip, in memory: what the dashboard's download button serves."""
     if batch_size < 1:
         raise ValueError("batch size must be at least 1")
@@ -297,5 +348,6 @@ def export_zip(graph: GraphData, batch_size: int = DEFAULT_BATCH_SIZE,
         def open_text(name: str) -> io.TextIOBase:
             return io.TextIOWrapper(archive.open(name, "w"), encoding="utf-8", newline="")
 
-        _write_all(graph, open_text, batch_size, upload_id or uuid.uuid4().hex)
+        _write_all(graph, open_text, batch_size,
+                   new_upload_id() if upload_id is None else int(upload_id))
     return buffer.getvalue()

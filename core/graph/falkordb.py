@@ -1,9 +1,10 @@
 """Embedded FalkorDB as a stand-in for neo4j: runs the uploader's Cypher for real, offline.
 
 Used by the tests and the benchmark (``falkordblite`` is a development dependency), never by
-users. FalkorDB runs the uploader's statements unchanged; the one thing it cannot do in Cypher
-is ``CREATE CONSTRAINT``, which ``create_constraints`` below does through the client API
-instead. That is the only place where the two engines are driven differently.
+users. FalkorDB runs the uploader's statements unchanged; what it cannot run in neo4j's syntax
+is ``CREATE CONSTRAINT`` and ``CREATE INDEX name IF NOT EXISTS``, which ``create_constraints``
+(client API) and ``create_indexes`` (FalkorDB's own index syntax) below do instead. That is the
+only place where the two engines are driven differently.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InsightsError
-from core.graph.cypher import UniqueConstraint
+from core.graph.cypher import UniqueConstraint, UploadIndex
 
 GRAPH_NAME = "artist_listener_insights"
 
@@ -37,6 +38,17 @@ class FalkorDBRunner:
     def create_constraints(self, constraints: Sequence[UniqueConstraint]) -> None:
         for constraint in constraints:
             self._ensure_unique(constraint.label, constraint.key)
+
+    def create_indexes(self, indexes: Sequence[UploadIndex]) -> None:
+        """The same range indexes in FalkorDB's syntax (no names, no ``IF NOT EXISTS``)."""
+        for index in indexes:
+            pattern = (f"(n:{index.name})" if index.kind == "node"
+                       else f"()-[n:{index.name}]-()")
+            try:
+                self.graph.query(f"CREATE INDEX FOR {pattern} ON (n.upload_id)")
+            except Exception as exc:  # the client raises a plain ResponseError
+                if "already indexed" not in str(exc):
+                    raise
 
     def _ensure_unique(self, label: str, key: str, wait_seconds: float = 10.0) -> None:
         """Create the constraint unless it exists, and wait until FalkorDB enforces it.

@@ -7,13 +7,14 @@ One code path therefore drives both, and only constraint creation differs (in th
 
 Safe to repeat: every write is a ``MERGE`` on a unique key. Safe to interrupt: nothing is
 deleted until every batch has been written; an interrupted upload leaves the previous graph
-plus part of the new one, and the next complete upload removes whatever it did not write.
+plus part of the new one, and the next complete upload removes what older uploads wrote
+(``upload_id`` smaller than its own, found through an index).
 """
 
 from __future__ import annotations
 
+import threading
 import time
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -22,11 +23,23 @@ import numpy as np
 import pandas as pd
 
 from core.graph import cypher
-from core.graph.cypher import UniqueConstraint
+from core.graph.cypher import UniqueConstraint, UploadIndex
 from core.graph.data import GraphData
 from core.progress import ProgressCallback, no_progress
 
 DEFAULT_BATCH_SIZE = 5000
+
+_id_lock = threading.Lock()
+_previous_id = 0
+
+
+def new_upload_id() -> int:
+    """A fresh upload id: microseconds since 1970, and always larger than the previous one
+    handed out by this process, so a later upload's id is larger and "older" is ``<``."""
+    global _previous_id
+    with _id_lock:
+        _previous_id = max(time.time_ns() // 1000, _previous_id + 1)
+        return _previous_id
 
 
 class CypherRunner(Protocol):
@@ -38,6 +51,10 @@ class CypherRunner(Protocol):
 
     def create_constraints(self, constraints: Sequence[UniqueConstraint]) -> None:
         """Make sure every constraint exists (idempotent) before any data is written."""
+        ...
+
+    def create_indexes(self, indexes: Sequence[UploadIndex]) -> None:
+        """Make sure every ``upload_id`` index exists (idempotent) before any data is written."""
         ...
 
 
@@ -92,7 +109,7 @@ def batch_count(graph: GraphData, size: int) -> int:
 class GraphUploadReport:
     """What the database holds after the upload, and what it took."""
 
-    upload_id: str
+    upload_id: int
     counts: dict[str, int] = field(default_factory=dict)
     deleted: int = 0
     batches: int = 0
@@ -105,9 +122,10 @@ def upload_graph(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressCallback | None = None,
-    upload_id: str | None = None,
+    upload_id: int | None = None,
 ) -> GraphUploadReport:
-    """Constraints, then every batch of nodes and relationships, then stale data removed.
+    """Constraints and indexes, then every batch of nodes and relationships, then stale data
+    removed.
 
     ``progress`` is called after each batch with the share of batches done.
     """
@@ -115,13 +133,14 @@ def upload_graph(
         raise ValueError("batch size must be at least 1")
     progress = progress or no_progress
     started = time.perf_counter()
-    report = GraphUploadReport(upload_id or uuid.uuid4().hex)
+    report = GraphUploadReport(new_upload_id() if upload_id is None else int(upload_id))
     common = {"model_version": graph.model_version, "upload_id": report.upload_id}
     # stale clean-up and the final counts count as a few batches' worth of work each
     total = batch_count(graph, batch_size) + len(cypher.DELETE_STALE) + 1
 
-    progress("creating constraints", 0.0)
+    progress("creating constraints and indexes", 0.0)
     runner.create_constraints(cypher.CONSTRAINTS)
+    runner.create_indexes(cypher.INDEXES)
     for step in steps(graph):
         n = -(-len(step.rows) // batch_size)
         for i, rows in enumerate(batches(step.rows, batch_size), start=1):
@@ -130,7 +149,8 @@ def upload_graph(
             progress(f"{step.name}: batch {i}/{n}", report.batches / total)
 
     for done, query in enumerate(cypher.DELETE_STALE, start=1):
-        while True:  # bounded deletes, so no single transaction holds a whole old graph
+        while True:  # bounded deletes, so no single transaction holds a whole old graph;
+            # each repetition seeks the index from scratch, finding only what is still stale
             result = runner.run(query, {"upload_id": report.upload_id, "limit": batch_size})
             deleted = int(result[0]["deleted"]) if result else 0
             report.deleted += deleted

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.config import NEO4J_REQUIRED, SNOWFLAKE_REQUIRED, Settings
+from core.config import NEO4J_REQUIRED, Settings
 from core.errors import ConfigError
 from core.graph.upload import DEFAULT_BATCH_SIZE, CypherRunner
 from core.litter import remove
@@ -127,18 +127,27 @@ def upload_lock(settings: Settings) -> Path:
 
 def default_target(settings: Settings) -> str:
     """The dashboard's preselected target: Snowflake when configured, else embedded DuckDB."""
-    return "snowflake" if settings.snowflake_configured else "duckdb"
+    return "snowflake" if _snowflake_missing(settings) == [] else "duckdb"
+
+
+def _snowflake_missing(settings: Settings) -> list[str]:
+    """Settings still needed for Snowflake; none inside Snowflake (the app's own session)."""
+    from core.warehouse import active_session
+    from core.warehouse.snowflake_auth import missing_settings
+
+    return [] if active_session.enabled() else missing_settings(settings)
 
 
 def targets(settings: Settings) -> list[TargetStatus]:
     """Every target, whether it is ready, and which settings it still needs."""
     from core.graph.driver import describe as describe_neo4j
 
-    sf_missing = settings.missing(SNOWFLAKE_REQUIRED)
+    sf_missing = _snowflake_missing(settings)
     neo_missing = settings.missing(NEO4J_REQUIRED)
+    where = (f"{settings.snowflake_account}/{settings.snowflake_database}.{settings.snowflake_schema}"
+             if settings.snowflake_account else settings.source_description.removeprefix("Snowflake "))
     snowflake = (
-        f"tables {SIMILARITY_TABLE} and {GEOGRAPHIC_TABLE} in Snowflake "
-        f"{settings.snowflake_account}/{settings.snowflake_database}.{settings.snowflake_schema}"
+        f"tables {SIMILARITY_TABLE} and {GEOGRAPHIC_TABLE} in Snowflake {where}"
         if not sf_missing else "Snowflake tables; set " + ", ".join(sf_missing)
     )
     neo4j = (
@@ -237,9 +246,16 @@ def _dispatch(target: str, settings: Settings, model: Model, progress: ProgressC
 
 def _open_warehouse(target: str, settings: Settings) -> Warehouse:
     if target == "snowflake":
+        from core.warehouse.active_session import active_warehouse
         from core.warehouse.snowflake import SnowparkWarehouse
 
-        return SnowparkWarehouse.from_settings(settings)
+        warehouse = active_warehouse() or SnowparkWarehouse.from_settings(settings)
+        try:  # a missing grant fails here, before any table is built
+            warehouse.check_write_privileges([SIMILARITY_TABLE, GEOGRAPHIC_TABLE])
+        except BaseException:
+            warehouse.close()
+            raise
+        return warehouse
     from core.warehouse.duckdb import DuckDBWarehouse
 
     return DuckDBWarehouse(settings.duckdb_path)

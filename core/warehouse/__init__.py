@@ -9,8 +9,14 @@ __all__ = ["ListenStats", "Warehouse", "open_warehouse"]
 
 
 def open_warehouse(settings: Settings) -> Warehouse:
-    """The warehouse chosen by ``WAREHOUSE`` (default: the embedded DuckDB file)."""
+    """The warehouse chosen by ``WAREHOUSE`` (default: the embedded DuckDB file); inside
+    Snowflake (``core.warehouse.active_session``) the app's own session."""
     if settings.warehouse == "snowflake":
+        from core.warehouse.active_session import active_warehouse
+
+        inside = active_warehouse()
+        if inside is not None:
+            return inside
         from core.warehouse.snowflake import SnowparkWarehouse
 
         return SnowparkWarehouse.from_settings(settings)

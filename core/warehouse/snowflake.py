@@ -7,15 +7,15 @@ emulator) and against a fakesnow server, which is how the tests exercise this mo
 account. The semantics match ``core.warehouse.sql`` (the DuckDB warehouse) rule for rule.
 
 The few operations the two execution modes cannot share (there is no ``Session.sql`` in local
-testing, and fakesnow cannot load pandas frames through a stage) are kept in the two
-``_Dialect`` classes below and nowhere else.
+testing, whose loads are ``save_as_table``; a server gets bulk loads through a stage,
+``core.warehouse.snowflake_load``) are kept in the two ``_Dialect`` classes below and nowhere
+else. Signing in is ``core.warehouse.snowflake_auth``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -24,10 +24,24 @@ from typing import Any
 
 import pandas as pd
 
-from core.config import SECRET, SNOWFLAKE_REQUIRED, Settings
+from core.config import Settings
 from core.errors import ConfigError, ContractError, InsightsError
+from core.secrets import configured_secrets, scrub
 from core.tables import ARTIST_GENRES, COUNTRY_STREAMS, USER_ARTIST_STREAMS, TableContract
 from core.warehouse.base import COUNTRY_COLUMNS, LISTEN_COLUMNS, ListenStats, Warehouse
+from core.warehouse.snowflake_auth import (
+    CONTEXT,
+    check_context,
+    connection_options,
+)
+from core.warehouse.snowflake_auth import describe as describe_sign_in
+from core.warehouse.snowflake_load import (
+    StageLoader,
+    column_specs,
+    owner_problems,
+    privilege_error,
+    rows,
+)
 from core.warehouse.sql import quote_identifier
 
 try:
@@ -54,30 +68,17 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
 
 log = logging.getLogger(__name__)
 
-_SIMPLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
-
-#: rows per INSERT round trip when loading a frame on a server; bounds client memory, and the
-#: connector turns each batch into one staged bulk bind on real Snowflake
-_INSERT_BATCH_ROWS = 100_000
 _INFINITY = float("inf")
 #: ids at or past 2**63 do not fit BIGINT
 _BIGINT_LIMIT = float(2**63)
+#: Snowpark types of the loader's column kinds (local testing builds frames from them)
+_SNOWPARK_TYPES = {"bool": BooleanType, "int": LongType, "float": DoubleType,
+                   "timestamp": TimestampType, "text": StringType}
 
 
 # --------------------------------------------------------------------------------------------
 # Names
 # --------------------------------------------------------------------------------------------
-
-
-def _column_identifier(name: str) -> str:
-    """Quoted identifier for a result column: plain names upper-cased as Snowflake would.
-
-    Upper-casing keeps result tables queryable without quotes (``SELECT artistnum FROM ...``);
-    names that are not plain identifiers keep their spelling inside quotes.
-    """
-    if _SIMPLE_NAME.match(name):
-        return f'"{name.upper()}"'
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _unquote(identifier: str) -> str:
@@ -95,56 +96,6 @@ def _table_candidates(table: str) -> list[str]:
     """
     spellings = [table.upper(), table, table.lower()]
     return [quote_identifier(s) for s in dict.fromkeys(spellings)]
-
-
-# --------------------------------------------------------------------------------------------
-# pandas -> Snowflake column types
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _ColumnSpec:
-    identifier: str
-    snowpark_type: DataType
-    sql_type: str
-    values: list[Any]
-
-
-def _column_specs(frame: pd.DataFrame) -> list[_ColumnSpec]:
-    """Snowflake types and plain Python values for each column of ``frame``.
-
-    Types are chosen explicitly rather than inferred by the loader so a result table gets the
-    same column types in every mode, and missing values (NaN, NA, NaT) become SQL NULL.
-    """
-    if frame.shape[1] == 0:
-        raise InsightsError("cannot write a table without columns")
-    identifiers = [_column_identifier(str(name)) for name in frame.columns]
-    clashes = sorted({i for i in identifiers if identifiers.count(i) > 1})
-    if clashes:
-        raise InsightsError(f"column names clash once upper-cased as Snowflake does: {', '.join(clashes)}")
-    specs = []
-    for name in frame.columns:
-        series = frame[name]
-        missing = series.isna().tolist()
-        if pd.api.types.is_bool_dtype(series):
-            dtype, sql_type, convert = BooleanType(), "BOOLEAN", bool
-        elif pd.api.types.is_integer_dtype(series):
-            dtype, sql_type, convert = LongType(), "BIGINT", int
-        elif pd.api.types.is_float_dtype(series):
-            dtype, sql_type, convert = DoubleType(), "DOUBLE", float
-        elif pd.api.types.is_datetime64_any_dtype(series):
-            if getattr(series.dt, "tz", None) is not None:
-                series = series.dt.tz_convert("UTC").dt.tz_localize(None)
-            dtype, sql_type, convert = TimestampType(), "TIMESTAMP_NTZ", pd.Timestamp.to_pydatetime
-        else:
-            dtype, sql_type, convert = StringType(), "VARCHAR", str
-        values = [None if gone else convert(v) for v, gone in zip(series.tolist(), missing, strict=True)]
-        specs.append(_ColumnSpec(_column_identifier(str(name)), dtype, sql_type, values))
-    return specs
-
-
-def _rows(specs: Sequence[_ColumnSpec]) -> list[tuple[Any, ...]]:
-    return list(zip(*(spec.values for spec in specs), strict=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -177,54 +128,59 @@ class _Dialect(ABC):
 class _ServerDialect(_Dialect):
     """A Snowflake server, or a fakesnow server speaking the same protocol.
 
-    Loading uses ``CREATE TABLE`` plus a bound ``INSERT`` (``executemany``) instead of
-    ``session.create_dataframe(frame)`` / ``write_pandas``: the latter upload Parquet through a
-    temporary stage, which fakesnow 0.12 cannot follow (quoted stage names, ``COPY INTO`` from a
-    quoted stage, ``INFER_SCHEMA``), so the tested path would not be the shipped one. On real
-    Snowflake the connector sends large bound inserts through a stage on its own
-    (``CLIENT_STAGE_ARRAY_BINDING_THRESHOLD``), so this is still a bulk load.
+    Loading is a bulk load (``core.warehouse.snowflake_load``): Parquet files ``PUT`` to a
+    temporary stage and ``COPY INTO`` a TRANSIENT staging table, never values in SQL text.
+    The staging table is transient rather than temporary because fakesnow cannot ``COPY INTO``
+    a temporary table (so the tested path is the shipped one); it has a unique name, no
+    Fail-safe storage, and is dropped whatever happens.
 
     ``CREATE OR REPLACE TABLE target COPY GRANTS AS SELECT * FROM staging`` is one DDL
     statement, and Snowflake runs CREATE OR REPLACE as a single transaction: readers see the old
     table until it commits and the new one after, and a failure leaves the old one. It works
     whether or not ``target`` exists, and COPY GRANTS keeps what was granted on the old table
-    (say, SELECT for the dashboard's role). The alternatives were tried and
-    rejected: ``ALTER TABLE ... SWAP WITH`` needs an existing target and fakesnow does not know
-    it; ``CREATE OR REPLACE TABLE ... CLONE`` (zero-copy on Snowflake) loses its ``OR REPLACE``
-    in fakesnow 0.12 and then fails on an existing target. The copy costs one extra write of
-    a result table, which is small next to the source tables, and lets the staging table be
-    TEMPORARY, so even a crashed writer leaves nothing behind once its session ends.
+    (say, SELECT for the dashboard's role); fakesnow drops COPY GRANTS, so
+    ``tests/test_snowflake_sql.py`` parses the statement as Snowflake SQL instead. The
+    alternatives were tried and rejected: ``ALTER TABLE ... SWAP WITH`` needs an existing
+    target and fakesnow does not know it; ``CREATE OR REPLACE TABLE ... CLONE`` (zero-copy on
+    Snowflake) loses its ``OR REPLACE`` in fakesnow 0.12 and then fails on an existing target.
+    The copy costs one extra write of a result table, which is small next to the source tables.
     """
 
     name = "server"
+
+    def __init__(self) -> None:
+        self._loaders: dict[int, StageLoader] = {}
+
+    def loader(self, session: Session) -> StageLoader:
+        """The session's bulk loader (one temporary stage per session)."""
+        key = id(session)
+        if key not in self._loaders:
+            self._loaders[key] = StageLoader(lambda sql: _cursor_rows(session, sql))
+        return self._loaders[key]
 
     def is_missing_table(self, exc: SnowparkSQLException) -> bool:
         # 002003: "Object ... does not exist or not authorized" (fakesnow uses the same code)
         return getattr(exc, "sql_error_code", None) == 2003 or "does not exist" in str(exc)
 
     def load(self, session: Session, table: str, frame: pd.DataFrame) -> None:
-        specs = _column_specs(frame)
-        columns = ", ".join(f"{s.identifier} {s.sql_type}" for s in specs)
-        session.sql(f"CREATE TEMPORARY TABLE {table} ({columns})").collect()
-        rows = _rows(specs)
-        if not rows:
-            return
-        insert = (
-            f"INSERT INTO {table} ({', '.join(s.identifier for s in specs)}) "
-            f"VALUES ({', '.join('?' for _ in specs)})"
-        )
-        cursor = session.connection.cursor()
-        try:
-            for start in range(0, len(rows), _INSERT_BATCH_ROWS):
-                cursor.executemany(insert, rows[start : start + _INSERT_BATCH_ROWS])
-        finally:
-            cursor.close()
+        self.loader(session).load(table, frame)
 
     def replace(self, session: Session, target: str, staging: str) -> None:
         session.sql(f"CREATE OR REPLACE TABLE {target} COPY GRANTS AS SELECT * FROM {staging}").collect()
 
     def drop(self, session: Session, table: str) -> None:
         session.sql(f"DROP TABLE IF EXISTS {table}").collect()
+
+
+def _cursor_rows(session: Session, sql: str) -> list[dict[str, Any]]:
+    """Run one statement on the session's connection; rows as dicts (PUT needs the cursor)."""
+    from snowflake.connector import DictCursor
+
+    cursor = session.connection.cursor(DictCursor)
+    try:
+        return list(cursor.execute(sql).fetchall())
+    finally:
+        cursor.close()
 
 
 class _LocalTestingDialect(_Dialect):
@@ -254,9 +210,9 @@ class _LocalTestingDialect(_Dialect):
         return "does not exist" in str(exc)
 
     def load(self, session: Session, table: str, frame: pd.DataFrame) -> None:
-        specs = _column_specs(frame)
-        schema = StructType([StructField(s.identifier, s.snowpark_type) for s in specs])
-        session.create_dataframe(_rows(specs), schema=schema).write.save_as_table(table, mode="overwrite")
+        specs = column_specs(frame)
+        schema = StructType([StructField(s.identifier, _SNOWPARK_TYPES[s.kind]()) for s in specs])
+        session.create_dataframe(rows(specs), schema=schema).write.save_as_table(table, mode="overwrite")
 
     def replace(self, session: Session, target: str, staging: str) -> None:
         session.table(staging).write.save_as_table(target, mode="overwrite")
@@ -370,8 +326,14 @@ def _rechunk(batches: Iterable[pd.DataFrame], rows: int) -> Iterator[pd.DataFram
         yield pd.concat(pending, ignore_index=True)
 
 
-def _scrub(text: str, secret: str | None) -> str:
-    return text.replace(secret, SECRET) if secret else text
+CONTEXT_REQUIRED = tuple(name for name, _ in CONTEXT)
+
+
+def _close_quietly(session: Session) -> None:
+    try:
+        session.close()
+    except Exception as exc:  # fakesnow lacks SYSTEM$CANCEL_ALL_QUERIES; the socket closes anyway
+        log.debug("closing the Snowflake session: %s", exc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,48 +357,35 @@ class SnowparkWarehouse(Warehouse):
         self.description = description or self._describe_session()
 
     @classmethod
-    def from_settings(cls, settings: Settings, extra: Mapping[str, Any] | None = None) -> SnowparkWarehouse:
-        """Connect with the ``SNOWFLAKE_*`` settings; errors name settings, never secrets.
+    def from_settings(cls, settings: Settings, extra: Mapping[str, Any] | None = None, *,
+                      require: Sequence[str] = CONTEXT_REQUIRED) -> SnowparkWarehouse:
+        """Connect with the ``SNOWFLAKE_*`` settings (``core.warehouse.snowflake_auth``) and
+        check that the session has a warehouse, role, database and schema in use.
 
-        ``extra`` connection options (e.g. ``login_timeout``) are merged over the settings; the
-        tests use it for what a fakesnow server needs and Snowflake must not get.
+        Errors name settings, never secrets. ``extra`` connection options are merged over the
+        settings and ``require`` narrows the context check; the tests use both for a fakesnow
+        server, which reports no warehouse or role at login.
         """
-        missing = settings.missing(SNOWFLAKE_REQUIRED)
-        if missing:
-            raise ConfigError(
-                "WAREHOUSE=snowflake needs these settings (environment or .env): " + ", ".join(missing)
-            )
-        options = {
-            "account": settings.snowflake_account,
-            "user": settings.snowflake_user,
-            "password": settings.snowflake_password,
-            "role": settings.snowflake_role,
-            "warehouse": settings.snowflake_warehouse,
-            "database": settings.snowflake_database,
-            "schema": settings.snowflake_schema,
-            "authenticator": settings.snowflake_authenticator,
-            "private_key_file": settings.snowflake_private_key_file,
-            "host": settings.snowflake_host,
-            "port": settings.snowflake_port,
-            "protocol": settings.snowflake_protocol,
-        }
-        configs = {k: v for k, v in options.items() if v is not None} | dict(extra or {})
-        description = (
-            f"Snowflake {settings.snowflake_account}/"
-            f"{settings.snowflake_database}.{settings.snowflake_schema}"
-        )
-        where = f"account {settings.snowflake_account} as user {settings.snowflake_user}"
-        if settings.snowflake_host:
-            port = f":{settings.snowflake_port}" if settings.snowflake_port else ""
-            where += f" at {settings.snowflake_host}{port}"
+        configs = connection_options(settings) | dict(extra or {})
+        where = describe_sign_in(settings)
         try:
             session = Session.builder.configs(configs).create()
         except Exception as exc:  # any failure here is a connection/configuration problem
-            detail = _scrub(f"{type(exc).__name__}: {exc}", settings.snowflake_password)
+            detail = scrub(f"{type(exc).__name__}: {exc}", configured_secrets(settings))
             raise ConfigError(
                 f"could not connect to Snowflake {where}: {detail}. Check SNOWFLAKE_ACCOUNT, "
-                "SNOWFLAKE_USER and the password or key settings."
+                "SNOWFLAKE_USER and the sign-in settings (password, key, token or "
+                "SNOWFLAKE_CONNECTION_NAME)."
             ) from None
+        connection = session.connection
+        current = {name: getattr(connection, name, None) for name in CONTEXT_REQUIRED}
+        try:
+            check_context(current, settings, require)
+        except ConfigError:
+            _close_quietly(session)
+            raise
+        description = (f"Snowflake {connection.account}/"
+                       f"{_unquote(current['database'] or '?')}.{_unquote(current['schema'] or '?')}")
         return cls(session, description, owns_session=True)
 
     def _describe_session(self) -> str:
@@ -633,6 +582,63 @@ class SnowparkWarehouse(Warehouse):
                 self._dialect.drop(self.session, staging)
             except Exception as exc:  # cleanup must not hide the original outcome
                 log.warning("could not drop staging table %s: %s", staging, exc)
+
+    def check_write_privileges(self, tables: Sequence[str]) -> None:
+        """Fail now, with the GRANT that fixes it, if writing ``tables`` would fail later.
+
+        Proves CREATE STAGE (by creating the session's load stage) and CREATE TABLE (a probe
+        table, dropped again), which also need USAGE on the database and schema, and checks
+        that the role in use holds OWNERSHIP of each result table that already exists.
+        Local testing has no privileges to check.
+        """
+        if not isinstance(self._dialect, _ServerDialect):
+            return
+        connection = self.session.connection
+        role = _unquote(connection.role) if connection.role else None
+        schema = ".".join(_unquote(p) for p in (connection.database, connection.schema) if p)
+        to_role = f"TO ROLE {role or '<role>'}"
+        try:
+            self._dialect.loader(self.session).ensure_stage()
+        except (SnowparkClientException, ConnectorError) as exc:
+            raise privilege_error(exc, "create a temporary stage (results are bulk-loaded "
+                                  "through one)", f"GRANT CREATE STAGE ON SCHEMA {schema} {to_role}",
+                                  self.description) from None
+        probe = quote_identifier(f"ALI_PRIVILEGE_PROBE_{uuid.uuid4().hex[:12]}".upper())
+        try:
+            self.session.sql(f"CREATE TRANSIENT TABLE {probe} (PROBE BIGINT)").collect()
+        except (SnowparkClientException, ConnectorError) as exc:
+            raise privilege_error(exc, "create a table", f"GRANT CREATE TABLE ON SCHEMA {schema} "
+                                  f"{to_role} (and USAGE on the database and schema)",
+                                  self.description) from None
+        finally:
+            try:
+                self._dialect.drop(self.session, probe)
+            except Exception as exc:  # never hide the outcome above
+                log.warning("could not drop %s: %s", probe, exc)
+        owners = {}
+        for table in tables:
+            name = table.upper()
+            quote_identifier(name)  # a plain identifier, so safe inside the LIKE pattern
+            shown = _cursor_rows(self.session, f"SHOW TABLES LIKE '{name}' IN SCHEMA")
+            for row in shown:
+                if row.get("name") == name:
+                    owners[name] = str(row.get("owner") or "")
+
+        def in_session(owner: str) -> bool:
+            if role and owner.upper() == role.upper():
+                return True
+            cursor = connection.cursor()
+            try:
+                return bool(cursor.execute("SELECT IS_ROLE_IN_SESSION(?)", (owner,)).fetchone()[0])
+            except ConnectorError as exc:  # cannot tell (fakesnow lacks the function): let the
+                log.warning("could not check ownership of %s: %s", owner, exc)  # replace say
+                return True
+            finally:
+                cursor.close()
+
+        problems = owner_problems(owners, in_session, role)
+        if problems:
+            raise ConfigError(f"{self.description}: " + "; ".join(problems))
 
     def close(self) -> None:
         """Close the session if this warehouse opened it.
