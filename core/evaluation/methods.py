@@ -19,7 +19,6 @@ import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 from sklearn.preprocessing import normalize
 
-from core.training.factorization import SVDFeatures
 from core.training.pipeline import TrainingParams
 from core.training.similarity import (  # noqa: F401 - re-exported for the harness and tests
     BLOCK_ROWS,
@@ -31,6 +30,7 @@ from core.training.similarity import (  # noqa: F401 - re-exported for the harne
     log1p,
     top_k_indices,
 )
+from core.training.similarity.cosine import unit_features
 
 
 # -- baselines ---------------------------------------------------------------------------------
@@ -134,8 +134,7 @@ class SVDCosine(FactorCosine):
 
     def fit(self, X: sp.spmatrix, y: object = None) -> SVDCosine:
         self.n_artists_ = X.shape[0]
-        svd = SVDFeatures(self.n_components, random_state=self.random_state)
-        self.features_ = normalize(svd.fit_transform(log1p(X))).astype(np.float32)
+        self.features_ = unit_features(X, self.n_components, self.random_state)
         self.labels_ = None
         return self
 

@@ -113,11 +113,12 @@ class TrainingParams:
     def describe_similarity(self) -> str:
         if self.similarity == "cosine":
             return "cosine of features, clipped to [0, 1]"
+        candidates = self.similarity_method().n_candidates
         return (
             f"hybrid: (RP3beta(beta={self.rp3_beta}) + {self.bm25_weight} x BM25 overlap + "
             f"{self.svd_weight} x cosine of features, each scaled to a row max of 1) x "
             f"shared / (shared + {self.shrinkage:g}), over co-listened pairs (each listener's "
-            f"top {self.listener_cap or 'all'} artists), best {self.candidates} re-ranked"
+            f"top {self.listener_cap or 'all'} artists), best {candidates} re-ranked"
         )
 
 
@@ -204,7 +205,7 @@ def train(
         else:
             method.fit(None, features=features)
         report("neighbours", 0.5, "ranking similar artists")
-        _rank(learned, method, features, has_markets, params,
+        _rank(learned, method, has_markets, params,
               lambda idx: shared_listeners(listens.streams, idx))
     report("neighbours", 1.0)
     fingerprint = _fingerprint((listens.artist_ids, listens.user_ids, listens.streams.indptr,
@@ -268,15 +269,15 @@ def _features_clusters_markets(
     return features, has_markets, markets, dropped
 
 
-def _rank(learned: _Learned, method: SimilarityMethod, features: np.ndarray,
-          has_markets: np.ndarray, params: TrainingParams, count_shared: Any) -> None:
+def _rank(learned: _Learned, method: SimilarityMethod, has_markets: np.ndarray,
+          params: TrainingParams, count_shared: Any) -> None:
     """Every artist's neighbours with their shared listeners, and its market peers."""
     if isinstance(method, HybridSimilarity):
         learned.neighbours = method.neighbours(params.top_k)
     else:
         idx, sim = method.similar(params.top_k)
         learned.neighbours = (idx, sim, count_shared(idx))
-    peer_idx, peer_sim, learned.lonely = _market_peers(method, features, has_markets,
+    peer_idx, peer_sim, learned.lonely = _market_peers(method, learned.features, has_markets,
                                                        params.market_peers)
     learned.peers = (peer_idx, peer_sim)
 
@@ -467,7 +468,7 @@ def _train_pushdown(
                                           features, capped_listeners)
                 else:
                     method.fit(None, features=features)
-                _rank(learned, method, features, has_markets, params,
+                _rank(learned, method, has_markets, params,
                       lambda idx: shared_listeners_prepared(runner, listens.artist_ids, idx))
             report("neighbours", 1.0)
             counts["bytes_fetched"] = runner.bytes_fetched

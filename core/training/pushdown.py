@@ -59,6 +59,11 @@ class PreparedListens:
     artists_total: int
     seconds: float
 
+    @property
+    def weighted_rows(self) -> int:
+        """Rows of the weighted table: one per (kept artist, listener) pair."""
+        return int(self.listeners.sum())
+
 
 def prepare_listens(runner: q.Runner, min_listeners: int) -> PreparedListens:
     """Apply the input rules and the listener minimum once, into the warehouse's temporary
@@ -153,7 +158,7 @@ class PushdownSVD:
             done += 1
             progress(f"pushdown: {label}", done / passes)
 
-        rows = int(listens.listeners.sum())  # the weighted table: one row per kept pair
+        rows = listens.weighted_rows
         runner.execute(q.omega_sql(d, width))
         runner.scanned("random test matrix", q.WEIGHTED, rows, 1)
         lap("passes")
@@ -280,7 +285,7 @@ def pushdown_candidates(
     ids = listens.artist_ids
     progress("pushdown: capping heavy listeners", 0.0)
     runner.execute(q.capped_sql(len(ids), method.listener_cap, method.k1, method.b))
-    runner.scanned("cap heavy listeners, BM25 weights", q.WEIGHTED, int(listens.listeners.sum()), 3)
+    runner.scanned("cap heavy listeners, BM25 weights", q.WEIGHTED, listens.weighted_rows, 3)
     runner.upload(q.MARKET, pd.DataFrame({"artist": ids[np.asarray(market_rows, np.int64)]}))
     runner.execute(q.artist_terms_sql(method.beta, method.listener_prior))
     join_rows = int(np.nan_to_num(runner.fetch(q.pair_bound_sql())["pairs"][0]))

@@ -12,6 +12,13 @@ from core.training.similarity.base import SimilarityMethod
 from core.training.similarity.weights import log1p
 
 
+def unit_features(X: sp.spmatrix, n_components: int = 64, random_state: int = 0) -> np.ndarray:
+    """L2-normalized log1p-SVD rows (float32): the listener features of the pipeline, for a
+    method fitted on a bare stream matrix (the harness, tests)."""
+    svd = SVDFeatures(n_components, random_state=random_state)
+    return normalize(svd.fit_transform(log1p(X))).astype(np.float32)
+
+
 class FeatureCosine(SimilarityMethod):
     """Cosine of L2-normalized feature rows, clipped to [0, 1]."""
 
@@ -19,7 +26,7 @@ class FeatureCosine(SimilarityMethod):
         self, X: sp.spmatrix | None, y: object = None, features: np.ndarray | None = None
     ) -> FeatureCosine:
         if features is None:
-            features = normalize(SVDFeatures().fit_transform(log1p(X))).astype(np.float32)
+            features = unit_features(X)
         self.n_artists_ = len(features)
         self.features_ = np.ascontiguousarray(features, dtype=np.float32)
         return self

@@ -16,12 +16,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 import scipy.sparse as sp
-from sklearn.preprocessing import normalize
 
-from core.training.factorization import SVDFeatures
 from core.training.similarity import colistening
 from core.training.similarity.base import SparseSimilarity
-from core.training.similarity.weights import bm25_weight, cap_listeners, log1p
+from core.training.similarity.cosine import unit_features
+from core.training.similarity.weights import bm25_weight, cap_listeners
 
 
 class HybridSimilarity(SparseSimilarity):
@@ -143,8 +142,7 @@ class HybridSimilarity(SparseSimilarity):
             return np.ascontiguousarray(features, dtype=np.float32)
         if not self.svd_weight:
             return np.zeros((X.shape[0], 1), np.float32)
-        svd = SVDFeatures(self.n_components, random_state=self.random_state)
-        return normalize(svd.fit_transform(log1p(X))).astype(np.float32)
+        return unit_features(X, self.n_components, self.random_state)
 
     def prior(self, listeners: np.ndarray) -> np.ndarray:
         """``listeners / (listeners + listener_prior)`` per artist (ones when switched off);
@@ -165,7 +163,6 @@ class HybridSimilarity(SparseSimilarity):
         self.n_artists_ = n
         self.similarity_ = sp.csr_matrix((scores, others, indptr), shape=(n, n))
         self.shared_ = shared.astype(np.int32)
-        self.candidate_scores_ = s1
         return self
 
 
