@@ -1,15 +1,17 @@
 """Artist Listener Insights dashboard: the entry point (`streamlit run app.py`, or `make app`).
 
-Only navigation and the shared sidebar live here; each page is a file under ``pages/`` and
-every number it shows comes from ``core``. ``st.navigation`` is called once, here, so the page
-list and its order are in one place.
+Only navigation and the shared sidebar live here; each page is a file under ``dashboard/pages/``
+and every number it shows comes from ``core``. The page files are not in a top-level ``pages/``
+folder: Streamlit 1.67 runs a session's first request the legacy (v1) way while that folder
+exists, so a bookmarked page URL would open without this file's navigation.
+``st.navigation`` is called once, here, so the page list and its order are in one place.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+from dashboard import common
 
 st.set_page_config(
     page_title="Artist Listener Insights",
@@ -20,11 +22,12 @@ st.set_page_config(
 )
 
 PAGES = [
-    st.Page("pages/search.py", title="Artist search", icon=":material/search:", default=True),
-    st.Page("pages/markets.py", title="Markets", icon=":material/public:"),
-    st.Page("pages/clusters.py", title="Clusters", icon=":material/hub:"),
-    st.Page("pages/quality.py", title="Model quality", icon=":material/query_stats:"),
-    st.Page("pages/train.py", title="Train & upload", icon=":material/model_training:"),
+    st.Page("dashboard/pages/search.py", title="Artist search", icon=":material/search:",
+            default=True),
+    st.Page("dashboard/pages/markets.py", title="Markets", icon=":material/public:"),
+    st.Page("dashboard/pages/clusters.py", title="Clusters", icon=":material/hub:"),
+    st.Page("dashboard/pages/quality.py", title="Model quality", icon=":material/query_stats:"),
+    st.Page("dashboard/pages/train.py", title="Train & upload", icon=":material/model_training:"),
 ]
 
 page = st.navigation(PAGES)

@@ -176,7 +176,7 @@ def test_compare_shows_each_artist_and_their_shared_neighbours(trained_env: dict
 
 
 def test_markets_follow_the_selection_and_switch_the_map_metric(trained_env: dict[str, str]) -> None:
-    at = run_app("pages/markets.py", artist="Lady Gaga")
+    at = run_app("dashboard/pages/markets.py", artist="Lady Gaga")
     assert at.selectbox(key="markets_pick").value == "Lady Gaga"
     radio = at.radio(key="map_metric")
     assert radio.value == "gap"
@@ -195,7 +195,7 @@ def test_markets_follow_the_selection_and_switch_the_map_metric(trained_env: dic
 
 
 def test_opportunities_are_ranked_by_gap_and_thin_evidence_is_named(trained_env: dict[str, str]) -> None:
-    at = run_app("pages/markets.py", artist="Metallica")
+    at = run_app("dashboard/pages/markets.py", artist="Metallica")
     expected = opportunity_table(ModelStore(trained_env["MODEL_DIR"]).load(), "Metallica")
     ranked = frame(at, "opportunities")
     assert list(ranked.columns) == ["territory", "actual", "expected", "gap", "lift", "peers_with_data"]
@@ -218,7 +218,7 @@ def test_opportunities_are_ranked_by_gap_and_thin_evidence_is_named(trained_env:
 
 def test_switching_to_an_artist_without_charts_falls_back_from_the_gap(
         trained_env: dict[str, str]) -> None:
-    at = run_app("pages/markets.py", artist="Lady Gaga")
+    at = run_app("dashboard/pages/markets.py", artist="Lady Gaga")
     assert at.radio(key="map_metric").value == "gap"
     at.selectbox(key="markets_pick").select(NO_CHARTS).run()
     assert not at.exception, [e.value for e in at.exception]
@@ -227,7 +227,7 @@ def test_switching_to_an_artist_without_charts_falls_back_from_the_gap(
 
 
 def test_store_breakdown_follows_the_chosen_country(trained_env: dict[str, str]) -> None:
-    at = run_app("pages/markets.py", artist="Metallica")
+    at = run_app("dashboard/pages/markets.py", artist="Metallica")
     box = at.selectbox(key="store_country")
     other = next(o for o in box.options if o != box.value)
     box.select(other).run()
@@ -236,7 +236,7 @@ def test_store_breakdown_follows_the_chosen_country(trained_env: dict[str, str])
 
 
 def test_artist_without_chart_data_is_explained_and_still_modeled(trained_env: dict[str, str]) -> None:
-    at = run_app("pages/markets.py", artist=NO_CHARTS)
+    at = run_app("dashboard/pages/markets.py", artist=NO_CHARTS)
     assert "has no chart data" in at.info[0].value
     assert "expected streams cannot be computed" in at.info[0].value
     radio = at.radio(key="map_metric")
@@ -254,13 +254,13 @@ def test_selection_is_kept_across_pages(trained_env: dict[str, str]) -> None:
     at = run_app()
     at.text_input(key="search_query").input("iron").run()
     assert at.session_state["artist"] == "Iron Maiden"
-    at.switch_page("pages/markets.py").run()
+    at.switch_page("dashboard/pages/markets.py").run()
     assert at.selectbox(key="markets_pick").value == "Iron Maiden"
     at.selectbox(key="markets_pick").select("Mogwai").run()
-    at.switch_page("pages/clusters.py").run()
+    at.switch_page("dashboard/pages/clusters.py").run()
     assert at.toggle(key="graph_neighbourhood").value is True
     assert "**Mogwai** is outlined" in texts(at.caption)
-    at.switch_page("pages/search.py").run()
+    at.switch_page("dashboard/pages/search.py").run()
     assert at.selectbox(key="search_pick").value == "Mogwai"
     assert frame(at, "search_results")["name"].iloc[0] == "Mogwai"
 
@@ -269,7 +269,7 @@ def test_selection_is_kept_across_pages(trained_env: dict[str, str]) -> None:
 
 
 def test_cluster_graph_highlights_the_selected_artist_offline(trained_env: dict[str, str]) -> None:
-    at = run_app("pages/clusters.py", artist="Sigur Rós")
+    at = run_app("dashboard/pages/clusters.py", artist="Sigur Rós")
     html = at.get("iframe")[0].proto.srcdoc
     assert "Sigur Rós" in html and external_resources(html) == []
     nodes = frame(at, "graph_nodes")
@@ -279,7 +279,7 @@ def test_cluster_graph_highlights_the_selected_artist_offline(trained_env: dict[
 
 
 def test_cluster_filter_limits_the_graph_to_the_chosen_clusters(trained_env: dict[str, str]) -> None:
-    at = run_app("pages/clusters.py", artist="Metallica")
+    at = run_app("dashboard/pages/clusters.py", artist="Metallica")
     at.toggle(key="graph_neighbourhood").set_value(False).run()
     picker = at.multiselect(key="graph_clusters")
     assert any(label.startswith("metal · ") for label in picker.options)  # readable names
@@ -315,7 +315,7 @@ def test_quality_page_shows_a_stored_evaluation_with_the_default_highlighted(
         fresh_env: dict[str, str]) -> None:
     result = sample_result()
     write_evaluation(result, current_folder(fresh_env))
-    at = run_app("pages/quality.py")
+    at = run_app("dashboard/pages/quality.py")
     assert at.title[0].value == "Model quality"
     assert not at.get("button") or "evaluate_button" not in {b.key for b in at.button}
     assert result.default_method in texts(at.markdown)
@@ -343,7 +343,7 @@ def test_quality_page_shows_a_stored_evaluation_with_the_default_highlighted(
 
 def test_quality_page_runs_the_evaluation_with_progress(fresh_env: dict[str, str]) -> None:
     folder = current_folder(fresh_env)
-    at = run_app("pages/quality.py")
+    at = run_app("dashboard/pages/quality.py")
     assert "not been evaluated yet" in at.info[0].value
     at.button(key="evaluate_button").click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -356,13 +356,13 @@ def test_quality_page_runs_the_evaluation_with_progress(fresh_env: dict[str, str
     assert "Recall@10" in labels and "Coverage@10" in labels and len(vega_specs(at)) == 7
     assert stored.default_method in texts(at.markdown)
     # a second visit reads the stored file: no button, same numbers
-    again = run_app("pages/quality.py")
+    again = run_app("dashboard/pages/quality.py")
     assert "evaluate_button" not in {b.key for b in again.button}
     assert [m.value for m in again.metric] == [m.value for m in at.metric]
 
 
 def test_quality_page_tells_a_second_tab_to_wait(fresh_env: dict[str, str]) -> None:
-    at = run_app("pages/quality.py")
+    at = run_app("dashboard/pages/quality.py")
     with exclusive(Path(fresh_env["MODEL_DIR"]) / LOCK_FILE, "evaluation"):
         at.button(key="evaluate_button").click().run()
     assert "already running" in at.warning[0].value
@@ -372,7 +372,7 @@ def test_quality_page_tells_a_second_tab_to_wait(fresh_env: dict[str, str]) -> N
 
 def test_quality_page_explains_a_broken_file_and_offers_to_run_again(fresh_env: dict[str, str]) -> None:
     (current_folder(fresh_env) / "evaluation.json").write_text("{broken")
-    at = run_app("pages/quality.py")
+    at = run_app("dashboard/pages/quality.py")
     assert "run the evaluation again" in at.error[0].value
     assert at.button(key="evaluate_button")
 
@@ -387,7 +387,8 @@ def untrained_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         yield env
 
 
-@pytest.mark.parametrize("page", [None, "pages/markets.py", "pages/clusters.py", "pages/quality.py"])
+@pytest.mark.parametrize("page", [None, "dashboard/pages/markets.py", "dashboard/pages/clusters.py",
+                                  "dashboard/pages/quality.py"])
 def test_without_a_model_pages_point_to_training(untrained_env: dict[str, str], page: str | None) -> None:
     at = run_app(page)
     assert "No trained model yet" in at.info[0].value
@@ -399,7 +400,7 @@ def test_without_a_model_pages_point_to_training(untrained_env: dict[str, str], 
 
 def test_train_button_trains_with_progress_and_the_pages_use_the_new_model(
         untrained_env: dict[str, str]) -> None:
-    at = run_app("pages/train.py")
+    at = run_app("dashboard/pages/train.py")
     assert "No trained model yet" in at.info[0].value
     at.number_input(key="train_features").set_value(5)
     at.number_input(key="train_clusters").set_value(2)
@@ -412,20 +413,20 @@ def test_train_button_trains_with_progress_and_the_pages_use_the_new_model(
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) >= 7
     manifest = ModelStore(untrained_env["MODEL_DIR"]).load().manifest
     assert manifest["params"]["num_features"] == 5 and manifest["params"]["num_clusters"] == 2
-    at.switch_page("pages/clusters.py").run()
+    at.switch_page("dashboard/pages/clusters.py").run()
     assert len(frame(at, "cluster_summary")) == 2
 
     # retrain with 3 clusters: the cached model and tables must not outlive the old version
-    at.switch_page("pages/train.py").run()
+    at.switch_page("dashboard/pages/train.py").run()
     at.number_input(key="train_clusters").set_value(3)
     at.button(key="train_button").click().run()
-    at.switch_page("pages/clusters.py").run()
+    at.switch_page("dashboard/pages/clusters.py").run()
     assert len(frame(at, "cluster_summary")) == 3
 
 
 def test_train_page_offers_where_to_train_and_trains_in_the_warehouse(
         untrained_env: dict[str, str]) -> None:
-    at = run_app("pages/train.py")
+    at = run_app("dashboard/pages/train.py")
     radio = at.radio(key="train_mode")
     assert radio.value == "auto" and "Automatic (in memory)" in radio.options[0]
     assert any("listen rows need about" in c.value and "automatic trains in memory" in c.value
@@ -440,7 +441,7 @@ def test_train_page_offers_where_to_train_and_trains_in_the_warehouse(
 
 
 def test_train_while_another_training_runs_says_please_wait(untrained_env: dict[str, str]) -> None:
-    at = run_app("pages/train.py")
+    at = run_app("dashboard/pages/train.py")
     with exclusive(Path(untrained_env["MODEL_DIR"]) / ".train.lock", "training"):
         at.button(key="train_button").click().run()
     assert "already running" in at.warning[0].value
@@ -449,7 +450,7 @@ def test_train_while_another_training_runs_says_please_wait(untrained_env: dict[
 
 
 def test_train_page_shows_the_manifest_and_the_uploads(trained_env: dict[str, str]) -> None:
-    at = run_app("pages/train.py")
+    at = run_app("dashboard/pages/train.py")
     body = texts(at.markdown)
     assert "DuckDB warehouse.duckdb" in body and "Version `" in body
     assert {m.label for m in at.metric} >= {"Artists modelled", "Listeners", "Artists left out"}
@@ -470,7 +471,7 @@ def type_into(box: Any, text: str) -> Any:
 
 def test_pickers_accept_any_typed_name_and_resolve_it_like_the_search(
         trained_env: dict[str, str]) -> None:
-    at = run_app("pages/markets.py", artist="Lady Gaga")
+    at = run_app("dashboard/pages/markets.py", artist="Lady Gaga")
     type_into(at.selectbox(key="markets_pick"), "sigur ros").run()
     assert at.session_state["artist"] == "Sigur Rós"
     assert at.selectbox(key="markets_pick").value == "Sigur Rós"
@@ -487,7 +488,7 @@ def test_pickers_accept_any_typed_name_and_resolve_it_like_the_search(
 
 
 def test_artist_names_are_shown_literally_in_markdown() -> None:
-    from pages.common import md
+    from dashboard.common import md
 
     assert md("Ke$ha") == r"Ke\$ha"  # "$" would start LaTeX
     assert md("*NSYNC_") == r"\*NSYNC\_"  # "*" / "_" would be emphasis

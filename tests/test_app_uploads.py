@@ -30,7 +30,7 @@ def upload_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 def train_page() -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("dashboard/pages/train.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

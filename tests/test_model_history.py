@@ -113,7 +113,7 @@ def test_train_page_shows_history_and_what_changed(tmp_path: Path) -> None:
     with environment(env):
         at = AppTest.from_file(str(app), default_timeout=60)
         at.run()
-        at.switch_page("pages/train.py").run()
+        at.switch_page("dashboard/pages/train.py").run()
         assert not at.exception, [e.value for e in at.exception]
         assert "Model history" in [h.value for h in at.subheader]
         old, new = at.selectbox(key="diff_old"), at.selectbox(key="diff_new")

@@ -31,7 +31,7 @@ from core.evaluation.report import (
 from core.locking import exclusive
 from core.model import Model
 from core.progress import ProgressCallback
-from pages import common
+from dashboard import common
 
 LOG_KEY = "evaluation_log"
 

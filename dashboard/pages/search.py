@@ -15,7 +15,7 @@ from core.errors import UnknownArtistError
 from core.insights.clusters import artist_rows, search_artists, suggest_names, with_cluster_names
 from core.insights.graph import common_neighbours
 from core.insights.similarity import similar_artists
-from pages import common
+from dashboard import common
 
 QUERY_KEY = "search_query"
 MAX_RESULTS = 12

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+from dashboard import common
 
 model = common.require_model()
 summary = common.cluster_summary(*common.model_key(model))

@@ -29,7 +29,7 @@ from core.insights.markets_view import (
     world_map_chart,
 )
 from core.insights.opportunities import MIN_PEERS
-from pages import common
+from dashboard import common
 
 #: what each map metric means, one sentence each, shown under the metric switch
 METRIC_HELP = {

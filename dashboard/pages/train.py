@@ -21,7 +21,7 @@ from core.model_history import compare_versions, history
 from core.training import TrainingParams, train_and_save, training_plan
 from core.training.pipeline import STEPS
 from core.upload import TargetStatus, neo4j_export_zip, publish, targets
-from pages import common
+from dashboard import common
 
 LOG_KEY = "training_log"
 RESULT_KEY = "training_result"

@@ -36,7 +36,7 @@ install_log_scrubber()  # every log line of the dashboard process goes through t
 
 #: session key of the artist the analyst is looking at, shared by all pages
 ARTIST_KEY = "artist"
-TRAIN_PAGE = "pages/train.py"
+TRAIN_PAGE = "dashboard/pages/train.py"
 
 
 def md(text: object) -> str:
