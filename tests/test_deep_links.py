@@ -1,0 +1,99 @@
+"""Bookmarked page URLs, opened first on a fresh server, in a real browser (issue 12).
+
+Streamlit runs a session's first request the legacy (v1) way while a top-level ``pages/``
+folder exists, so a URL such as ``/markets`` once opened a page list of file names with no
+sidebar. Each page is opened here as the first request of its own browser session, the
+first of all on a server nobody has visited yet.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.dashboard_fixtures import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    free_port,
+    make_chrome,
+    network_problems,
+    start_dashboard,
+    stop,
+    wait_until_healthy,
+)
+from tests.test_browser import WAIT, settle, wait_for_text
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
+                       reason=f"needs {CHROMIUM} and {CHROMEDRIVER}"),
+]
+
+TITLES = ["Artist search", "Markets", "Clusters", "Model quality", "Train & upload"]
+#: what the legacy page list showed instead: the file names, as written
+FILE_NAMES = {"app", "common", "clusters", "markets", "quality", "search", "train"}
+
+
+@pytest.fixture(scope="module")
+def fresh_server(demo_model_dir: Path, demo_warehouse_path: Path,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("deep-link-server") / "streamlit.log"
+    env = {"MODEL_DIR": str(demo_model_dir), "DUCKDB_PATH": str(demo_warehouse_path),
+           "WAREHOUSE": "duckdb"}
+    process = start_dashboard(env, port, log)
+    try:
+        wait_until_healthy(port, process)
+        yield port
+    finally:
+        stop(process)
+
+
+def _base_path_probe(problem: str, port: int, path: str) -> bool:
+    """Streamlit's frontend, loaded at ``/<page>``, first asks whether ``/<page>`` is the
+    server's base path (``/<page>/_stcore/health``, ``host-config``) and gets a 404 before it
+    falls back to ``/``; that probe is Streamlit's, and harmless."""
+    return problem.startswith(f"HTTP 404: http://127.0.0.1:{port}/{path}/_stcore/")
+
+
+def _navigation(driver: Any) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    links = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stSidebarNavLink"]')
+    return [link.text.split("\n")[-1].strip() for link in links]
+
+
+@pytest.mark.parametrize(("path", "heading", "width"), [
+    ("markets", "Markets", 1280),  # first: the very first request this server sees
+    ("clusters", "Clusters", 1600),
+    ("quality", "Model quality", 1280),
+    ("train", "Train & upload", 1600),
+])
+def test_a_page_url_opened_first_gets_the_apps_navigation(
+        fresh_server: int, tmp_path: Path, path: str, heading: str, width: int) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = make_chrome(tmp_path / "profile", width=width, height=1100)
+    driver.set_page_load_timeout(WAIT)
+    try:
+        driver.get("about:blank")  # Chromium's own first-run requests are not the dashboard's
+        time.sleep(1.0)
+        driver.get_log("performance")
+        driver.get(f"http://127.0.0.1:{fresh_server}/{path}")
+        wait_for_text(driver, "DATA SOURCE")  # the app's own sidebar, drawn by app.py
+        settle(driver)
+        assert _navigation(driver) == TITLES
+        assert not FILE_NAMES & set(_navigation(driver))
+        body = driver.find_element(By.TAG_NAME, "body").text
+        assert "Page not found" not in body
+        assert driver.current_url.rstrip("/").endswith(f"/{path}")
+        wait_for_text(driver, heading)
+        problems = network_problems(driver.get_log("performance"), fresh_server)
+        assert [p for p in problems if not _base_path_probe(p, fresh_server, path)] == []
+    finally:
+        driver.quit()
