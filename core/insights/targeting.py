@@ -40,6 +40,8 @@ COUNTRY_ALIASES = {
     "britain": "United Kingdom", "england": "United Kingdom",
     "czech republic": "Czechia", "holland": "Netherlands", "the netherlands": "Netherlands",
     "turkiye": "Turkey", "korea": "South Korea", "republic of korea": "South Korea",
+    "deutschland": "Germany", "espana": "Spain", "brasil": "Brazil", "italia": "Italy",
+    "osterreich": "Austria", "schweiz": "Switzerland", "suisse": "Switzerland",
 }
 COLUMNS = ["rank", "artistnum", "name", "similarity", "streams_in_country", "listeners", "score",
            "similarity_rank"]
