@@ -1,4 +1,13 @@
-"""``artist_listener_insights similarity|geographic "<a,b,...>"``: answers as JSON on stdout.
+"""``artist_listener_insights KIND "<a,b,...>"``: answers as JSON on stdout.
+
+  similarity   the most similar artists (--explain: shared listeners and both shares)
+  geographic   top markets, modeled recommendations and market opportunities
+  emerging     smaller artists (--max-listeners) whose audience sits inside this one's
+  targeting    "fans of" lists for ads: similar artists ranked by similarity x their
+               streams in --country
+  roster       a label's roster (--names-file: one name per line, or a CSV with an
+               artist/artistname/name column): each artist's top opportunities and the
+               roster's territories summed by gap
 
 Unknown names are reported on stderr with the closest known names, after the answers for the
 other names are printed, and the exit code is then 3 so scripts notice.
@@ -14,24 +23,36 @@ from pathlib import Path
 from core.cli.common import EXIT_PARTIAL, run
 from core.config import Settings
 from core.errors import InsightsError
-from core.insights import geographic_report, similarity_report
-from core.model import ModelStore
+from core.insights import geographic_report, scouting, similarity_report, targeting
+from core.insights.batch import Report
+from core.insights.roster import parse_names, roster_report
+from core.model import Model, ModelStore
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="artist_listener_insights", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=["similarity", "geographic"])
+    p.add_argument("kind", choices=KINDS)
     p.add_argument("names", nargs="?", default="", help='comma-separated artist names, "a,b,c"')
     p.add_argument("--name", action="append", default=[], metavar="NAME",
                    help="one artist name, taken whole (for names containing commas); repeatable")
-    p.add_argument("--names-file", type=Path, help="a UTF-8 file with one artist name per line")
-    p.add_argument("--top-n", type=int, help="answers per artist (default 10 similar, 5 markets)")
+    p.add_argument("--names-file", type=Path,
+                   help="a UTF-8 file with one artist name per line; for roster also a CSV whose "
+                        "header has an artist, artistname or name column")
+    p.add_argument("--top-n", type=int, help="answers per artist (default 10 similar, emerging "
+                                             "and targeting; 5 markets and roster opportunities)")
     p.add_argument("--explain", action="store_true",
                    help="similarity: add shared listeners and listener shares to every pair")
     p.add_argument("--min-peers", type=int, default=3,
                    help="geographic: market peers that must stream in a territory before it is "
                         "called an opportunity (default 3); fewer go to thin_evidence")
+    p.add_argument("--max-listeners", type=int, default=scouting.MAX_LISTENERS,
+                   help="emerging: the most listeners an emerging artist may have "
+                        f"(default {scouting.MAX_LISTENERS})")
+    p.add_argument("--min-shared", type=int, default=scouting.MIN_SHARED,
+                   help="emerging: listeners an emerging artist must share with the artist "
+                        f"(default {scouting.MIN_SHARED})")
+    p.add_argument("--country", help='targeting: the country to advertise in, e.g. "Germany"')
     p.add_argument("--seed-only", action="store_true",
                    help="geographic: print only the seed's keys (top_markets, recommendations)")
     p.add_argument("--model-version", help="a model version other than the current one")
@@ -39,12 +60,16 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+KINDS = ["similarity", "geographic", "emerging", "targeting", "roster"]
+
+
 def collect_names(args: argparse.Namespace) -> list[str]:
     names = [n for n in args.names.split(",")] if args.names else []
     names += args.name
     if args.names_file:
         try:
-            names += args.names_file.read_text(encoding="utf-8").splitlines()
+            text = args.names_file.read_text(encoding="utf-8")
+            names += parse_names(text) if args.kind == "roster" else text.splitlines()
         except UnicodeDecodeError as exc:
             raise InsightsError(
                 f"names file {args.names_file} is not UTF-8 text (byte {exc.start} cannot be "
@@ -66,22 +91,42 @@ def main(argv: list[str] | None = None) -> int:
             raise InsightsError("--top-n must be at least 1")
         if args.min_peers < 1:
             raise InsightsError("--min-peers must be at least 1")
+        if args.max_listeners < 1 or args.min_shared < 1:
+            raise InsightsError("--max-listeners and --min-shared must be at least 1")
+        if args.kind == "targeting" and not (args.country or "").strip():
+            raise InsightsError('targeting needs --country, e.g. --country "Germany"')
         names = collect_names(args)
         model = ModelStore(Settings.from_env().model_dir).load(args.model_version)
         for warning in model.warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        if args.kind == "similarity":
-            report = similarity_report(model, names, args.top_n or 10, explain=args.explain)
+        if args.kind == "roster":
+            roster = roster_report(model, names, top_n=args.top_n or 5, min_peers=args.min_peers)
+            answers: object = roster.as_json()
+            unknown = roster.unknown
         else:
-            report = geographic_report(model, names, args.top_n or 5,
-                                       opportunities=not args.seed_only, min_peers=args.min_peers)
+            report = _report(args, model, names)
+            answers, unknown = report.answers, report.unknown
         indent = None if args.compact else 2
-        print(json.dumps(report.answers, indent=indent, ensure_ascii=False))
-        for problem in report.unknown:
+        print(json.dumps(answers, indent=indent, ensure_ascii=False))
+        for problem in unknown:
             print(f"error: {problem}", file=sys.stderr)
-        return EXIT_PARTIAL if report.unknown else 0
+        return EXIT_PARTIAL if unknown else 0
 
     return run(go)
+
+
+def _report(args: argparse.Namespace, model: Model, names: list[str]) -> Report:
+    if args.kind == "similarity":
+        return similarity_report(model, names, args.top_n or 10, explain=args.explain)
+    if args.kind == "emerging":
+        return scouting.emerging_report(model, names, max_listeners=args.max_listeners,
+                                        min_shared=args.min_shared,
+                                        top_n=args.top_n or scouting.TOP_N)
+    if args.kind == "targeting":
+        return targeting.targeting_report(model, names, args.country,
+                                          top_n=args.top_n or targeting.TOP_N)
+    return geographic_report(model, names, args.top_n or 5,
+                             opportunities=not args.seed_only, min_peers=args.min_peers)
 
 
 if __name__ == "__main__":
