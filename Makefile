@@ -12,9 +12,9 @@ DEMO_PARQUET := $(wildcard data/demo/*.parquet)
 CYPHER_LINT := tools/cypher-lint
 CYPHER_LINT_STAMP := $(CYPHER_LINT)/node_modules/.installed
 
-.PHONY: app test setup setup-dev cypher-lint warehouse model lint demo-data clean
+.PHONY: app test setup setup-dev cypher-lint warehouse model evaluation lint demo-data clean
 
-app: setup warehouse model
+app: setup warehouse model evaluation
 	$(BIN)/streamlit run app.py
 
 test: setup-dev
@@ -55,6 +55,11 @@ model: $(MODEL_POINTER)
 
 $(MODEL_POINTER): | $(WAREHOUSE_DB)
 	$(BIN)/artist_listener_train
+
+# The Model quality page shows the current model's stored evaluation; measured once (about a
+# minute on the demo data) so the page is not empty after `make app`.
+evaluation: model
+	@test -f "var/models/$$(cat $(MODEL_POINTER))/evaluation.json" || $(BIN)/artist_listener_evaluate --quiet
 
 lint: setup-dev
 	$(BIN)/ruff check .
