@@ -1,6 +1,6 @@
 """Market answers shaped for a map and for tables: per-country totals, gaps, store splits.
 
-The page's source is ``core.insights.opportunities.opportunity_table``: one row per (territory,
+The page's source is ``core.insights.opportunity_table``: one row per (territory,
 store) plus a ``store == "total"`` row per territory, with
 
 * actual streams (the chart table),
@@ -28,12 +28,18 @@ import numpy as np
 import pandas as pd
 
 from core import geo
-from core.insights.geographic import TOTAL, market_peers, territory_summary
-from core.insights.opportunities import MIN_PEERS, ranked_opportunities
+from core.insights.geographic import territory_summary
+from core.insights.market_tables import store_rows, territory_rows
+from core.insights.markets import MIN_PEERS, TOTAL, has_market_data, market_peers
+from core.insights.opportunities import ranked_opportunities
 from core.model import Model
 
 if TYPE_CHECKING:
     import altair as alt
+
+__all__ = ["METRICS", "MapData", "default_metric", "describe_thin", "has_market_data", "map_data",
+           "map_metrics", "market_highlights", "market_peer_table", "opportunities", "own_total",
+           "store_breakdown", "territory_totals", "thin_evidence"]
 
 #: map metrics: column -> label shown to the analyst
 METRICS: dict[str, str] = {
@@ -53,24 +59,9 @@ MEASURE_COLOURS = {"Actual": "#4e79a7", "Modeled": "#f28e2b", "Expected": "#59a1
 NO_DATA_COLOUR = "#e6e9ed"
 
 
-def has_market_data(model: Model, row: int) -> bool:
-    """Whether the artist has any chart streams of its own (COUNTRY_ARTIST_STREAMS_BY_STORE)."""
-    rows = model.markets["row"].to_numpy()
-    i = np.searchsorted(rows, row)
-    return bool(i < len(rows) and rows[i] == row)
-
-
-def _totals(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["store"] == TOTAL]
-
-
-def _stores(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["store"] != TOTAL]
-
-
 def own_total(table: pd.DataFrame) -> float:
     """The artist's own chart streams over every territory and store (0 without chart data)."""
-    return float(_totals(table)["actual_streams"].sum()) if not table.empty else 0.0
+    return float(territory_rows(table)["actual_streams"].sum()) if not table.empty else 0.0
 
 
 def map_metrics(table: pd.DataFrame) -> list[str]:
@@ -90,7 +81,7 @@ def territory_totals(table: pd.DataFrame) -> pd.DataFrame:
     """One row per territory (all stores summed), biggest gap first. Columns ``TOTAL_COLUMNS``."""
     if table.empty:
         return pd.DataFrame(columns=list(TOTAL_COLUMNS))
-    totals = _totals(table).sort_values(["gap", "territory"], ascending=[False, True], kind="stable")
+    totals = territory_rows(table).sort_values(["gap", "territory"], ascending=[False, True], kind="stable")
     return totals.reset_index(drop=True)[list(TOTAL_COLUMNS)]
 
 
@@ -140,12 +131,12 @@ def market_highlights(table: pd.DataFrame, top_n: int = 5) -> pd.DataFrame:
     analyst sees where (Spotify, Apple, ...) the difference comes from. Expected and gap are
     left out for an artist without streams of its own: they would read 0, which is not true.
     """
-    stores_table = _stores(table)
+    stores_table = store_rows(table)
     summary = territory_summary(stores_table, top_n)
     stores = sorted(stores_table["store"].unique()) if not stores_table.empty else []
     split = len(stores) > 1
     with_expected = own_total(table) > 0
-    expected_of = _totals(table).set_index("territory")["expected_streams"] if with_expected else None
+    expected_of = territory_rows(table).set_index("territory")["expected_streams"] if with_expected else None
     records: list[dict[str, object]] = []
     for section, key in (("Top market", "top_markets"), ("Recommended", "recommendations")):
         for entry in summary[key]:
@@ -229,7 +220,7 @@ def store_breakdown(table: pd.DataFrame, territory: str) -> pd.DataFrame:
     Columns: store, measure ("Actual" / "Modeled" / "Expected"), streams. "Expected" only when
     the artist has streams of its own (see ``map_metrics``).
     """
-    part = _stores(table)
+    part = store_rows(table)
     part = part[part["territory"] == territory]
     measures = [m for m in MEASURES if m != "expected_streams" or own_total(table) > 0]
     long = part.melt(id_vars=["store"], value_vars=measures, var_name="measure", value_name="streams")
