@@ -12,7 +12,8 @@ store) plus a ``store == "total"`` row per territory, with
 
 Expected streams need the artist's own total: an artist without chart streams has none, so
 every function here says which metrics carry information (``map_metrics``) and the page falls
-back to the modeled view. Nothing here touches Streamlit; the page only lays the results out.
+back to the modeled view. Nothing here draws or touches Streamlit: ``dashboard.market_charts``
+draws these frames and the page lays them out.
 
 Country names become map shapes through ``core.geo``; names that cannot be drawn are returned
 (split into "too small for the world map" and "unknown name") so the page can list them
@@ -22,7 +23,6 @@ instead of leaving the reader to wonder why a country is grey.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,9 +33,6 @@ from core.insights.market_tables import store_rows, territory_rows
 from core.insights.markets import MIN_PEERS, TOTAL, has_market_data, market_peers
 from core.insights.opportunities import ranked_opportunities
 from core.model import Model
-
-if TYPE_CHECKING:
-    import altair as alt
 
 __all__ = ["METRICS", "MapData", "default_metric", "describe_thin", "has_market_data", "map_data",
            "map_metrics", "market_highlights", "market_peer_table", "opportunities", "own_total",
@@ -55,8 +52,6 @@ TOTAL_COLUMNS = ("territory", *STREAM_COLUMNS, "lift", "peers_with_data", "evide
 MAP_COLUMNS = ("id", "country", "territory", *STREAM_COLUMNS)
 OPPORTUNITY_COLUMNS = ("territory", "actual", "expected", "gap", "lift", "peers_with_data")
 MEASURES = {"actual_streams": "Actual", "modeled_streams": "Modeled", "expected_streams": "Expected"}
-MEASURE_COLOURS = {"Actual": "#4e79a7", "Modeled": "#f28e2b", "Expected": "#59a14f"}
-NO_DATA_COLOUR = "#e6e9ed"
 
 
 def own_total(table: pd.DataFrame) -> float:
@@ -245,80 +240,3 @@ def market_peer_table(model: Model, row: int) -> pd.DataFrame:
         "listeners": artists["listeners"].to_numpy()[peers].astype(np.int64),
         "genre": artists["genre"].to_numpy()[peers],
     })
-
-
-# -- charts (altair, imported lazily: the CLI never needs it) -------------------------------------
-
-
-def world_map_chart(data: MapData, metric: str, metrics: list[str] | None = None,
-                    height: int = 430) -> alt.LayerChart:
-    """Choropleth of ``metric`` over the bundled world shapes; needs no network.
-
-    Stream counts span orders of magnitude (one hit country dwarfs the rest) so they use a log
-    scale, and countries with no streams stay grey rather than the palette's lightest blue.
-    The gap uses a diverging symlog scale centred on zero: blue where the artist streams less
-    than its peers' shares predict (room to grow), red where it already does better.
-    ``metrics`` (default: all) are the values shown in the tooltip.
-    Returns a layer chart: grey shapes for every country, coloured ones where there is a value.
-    """
-    import altair as alt
-
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(METRICS)}")
-    shown = [m for m in (metrics or list(METRICS)) if m in METRICS]
-    label = METRICS[metric]
-    fields = ["country", "territory", *METRICS]
-    if metric == "gap":
-        scale = alt.Scale(type="symlog", scheme="redyellowblue", domainMid=0)
-        has_value = "isValid(datum.gap) && datum.gap != 0"
-    else:
-        scale = alt.Scale(type="log", scheme="blues")
-        has_value = f"isValid(datum.{metric}) && datum.{metric} > 0"
-    colour = alt.Color(f"{metric}:Q", title=label, scale=scale,
-                       legend=alt.Legend(orient="bottom", gradientLength=320, format=".2~s",
-                                         titleLimit=400))
-    outline = {"stroke": "white", "strokeWidth": 0.5}
-    # Every country in grey first, then the countries with a value on top: one inlined copy of
-    # the shapes serves both layers. (A lookup drops unmatched shapes, so a single layer would
-    # leave countries without streams out of the map instead of grey.)
-    no_data = alt.Chart().mark_geoshape(fill=NO_DATA_COLOUR, **outline).encode(
-        tooltip=[alt.Tooltip("properties.name:N", title="Country")]
-    )
-    tooltip = [alt.Tooltip("country:N", title="Country")] + [
-        alt.Tooltip(f"{m}:Q", title=METRICS[m], format="+,.0f" if m == "gap" else ",.0f")
-        for m in shown
-    ]
-    with_data = (
-        alt.Chart()
-        .mark_geoshape(**outline)
-        .transform_lookup(lookup="id", from_=alt.LookupData(data.frame, "id", fields))
-        .transform_filter(has_value)
-        .encode(color=colour, tooltip=tooltip)
-    )
-    return (
-        alt.layer(no_data, with_data, data=geo.countries_layer())
-        .transform_filter("datum.id != '010'")  # Antarctica: large, never a market
-        .project("equalEarth")
-        .properties(height=height)
-    )
-
-
-def store_chart(breakdown: pd.DataFrame, territory: str) -> alt.Chart:
-    """Horizontal grouped bars: actual beside modeled (and expected) streams for each store."""
-    import altair as alt
-
-    present = [m for m in MEASURE_COLOURS if m in set(breakdown["measure"])]
-    return (
-        alt.Chart(breakdown, title=f"Streams per store in {territory}")
-        .mark_bar()
-        .encode(
-            y=alt.Y("store:N", title=None),
-            yOffset=alt.YOffset("measure:N", sort=present),
-            x=alt.X("streams:Q", title="Streams", axis=alt.Axis(format="~s")),
-            color=alt.Color("measure:N", title=None, sort=present,
-                            scale=alt.Scale(domain=present,
-                                            range=[MEASURE_COLOURS[m] for m in present]),
-                            legend=alt.Legend(orient="top")),
-            tooltip=["store:N", "measure:N", alt.Tooltip("streams:Q", format=",.0f")],
-        )
-    )  # no fixed height: with yOffset, the height follows the number of bars

@@ -1,8 +1,8 @@
 """Markets: where the selected artist streams, and where artists with its audience do better.
 
-Everything shown comes from ``core.insights.opportunities.opportunity_table`` (cached in
-``common.markets``) shaped by ``core.insights.markets_view``: actual streams from the chart
-table, the seed's modeled streams (the peers' average), and the market-opportunity model's
+Everything shown comes from ``core.insights.opportunity_table`` (cached in ``common.markets``)
+shaped by ``core.insights.markets_view`` and drawn by ``dashboard.market_charts``: actual streams
+from the chart table, the seed's modeled streams (the peers' average), and the market-opportunity model's
 expected streams (the artist's own total spread like its peers' streams) with the gap
 (expected − actual) that ranks the opportunities. Artists without chart data have no total to
 spread, so they get the modeled view, with the peers it comes from listed, instead of an
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.insights.markets import MIN_PEERS
 from core.insights.markets_view import (
     METRICS,
     default_metric,
@@ -24,12 +25,10 @@ from core.insights.markets_view import (
     market_peer_table,
     opportunities,
     store_breakdown,
-    store_chart,
     thin_evidence,
-    world_map_chart,
 )
-from core.insights.opportunities import MIN_PEERS
 from dashboard import common
+from dashboard.market_charts import store_chart, world_map_chart
 
 #: what each map metric means, one sentence each, shown under the metric switch
 METRIC_HELP = {
