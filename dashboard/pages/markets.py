@@ -41,6 +41,12 @@ METRIC_HELP = {
            "predict (room to grow); red: it already does better there.",
 }
 
+
+def streams_column(label: str, explanation: str) -> st.column_config.NumberColumn:
+    """A column of stream counts, written as the reader's locale writes numbers."""
+    return st.column_config.NumberColumn(label, format="localized", help=explanation)
+
+
 model = common.require_model()
 
 st.title("Markets")
@@ -110,16 +116,13 @@ with left:
                 ranked, hide_index=True, width="stretch", key="opportunities",
                 column_config={
                     "territory": "Territory",
-                    "actual": st.column_config.NumberColumn(
-                        "Actual", format="localized", help="The artist's chart streams there"),
-                    "expected": st.column_config.NumberColumn(
-                        "Expected", format="localized",
-                        help="The artist's total streams × its peers' weighted share of streams "
-                             "in this territory"),
-                    "gap": st.column_config.NumberColumn(
-                        "Gap", format="localized",
-                        help="Expected − actual: streams it would add by doing as well here as "
-                             "artists with its audience"),
+                    "actual": streams_column("Actual", "The artist's chart streams there"),
+                    "expected": streams_column(
+                        "Expected", "The artist's total streams × its peers' weighted share of "
+                                    "streams in this territory"),
+                    "gap": streams_column(
+                        "Gap", "Expected − actual: streams it would add by doing as well here as "
+                               "artists with its audience"),
                     "lift": st.column_config.NumberColumn(
                         "Lift", format="%.2f×",
                         help="Its share of its own streams here ÷ its peers' share: 1 = in line "
@@ -141,18 +144,14 @@ with left:
         column_config={
             "section": st.column_config.TextColumn("", width=105),
             "territory": "Territory",
-            "actual": st.column_config.NumberColumn("Actual", format="localized",
-                                                    help="The artist's chart streams there"),
-            "modeled": st.column_config.NumberColumn(
-                "Modeled", format="localized",
-                help="Similarity-weighted average of its closest charting artists' streams "
-                     "(the seed's definition; big peers dominate)"),
-            "expected": st.column_config.NumberColumn(
-                "Expected", format="localized",
-                help="The artist's total streams × its peers' weighted share of streams here"),
-            "gap": st.column_config.NumberColumn(
-                "Gap", format="localized",
-                help="Expected − actual: positive = room to grow, negative = already ahead of peers"),
+            "actual": streams_column("Actual", "The artist's chart streams there"),
+            "modeled": streams_column(
+                "Modeled", "Similarity-weighted average of its closest charting artists' streams "
+                           "(the seed's definition; big peers dominate)"),
+            "expected": streams_column(
+                "Expected", "The artist's total streams × its peers' weighted share of streams here"),
+            "gap": streams_column(
+                "Gap", "Expected − actual: positive = room to grow, negative = already ahead of peers"),
             **{c: number for c in highlights.columns if c.endswith((" actual", " modeled"))},
         },
     )
