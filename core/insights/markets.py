@@ -119,9 +119,9 @@ class MarketMatrices:
                                share @ to_territory, self.totals)
         territories["peers_with_data"] = _values_at(
             _entries(evidence), territories["position"].to_numpy(),
-            territories["territory_code"].to_numpy(), len(self.territories)).astype(np.int64)
-        cells = _numbers(rows, actual, modeled, share, self.totals)
-        cells = cells.rename(columns={"territory_code": "cell"})
+            territories["column"].to_numpy(), len(self.territories)).astype(np.int64)
+        territories = territories.rename(columns={"column": "territory_code"})
+        cells = _numbers(rows, actual, modeled, share, self.totals).rename(columns={"column": "cell"})
         cells.insert(2, "territory_code", self.cell_territory[cells["cell"].to_numpy()])
         return MarketBlock(territories.drop(columns="position"), cells.drop(columns="position"))
 
@@ -152,8 +152,8 @@ def _numbers(rows: np.ndarray, actual: sparse.spmatrix, modeled: sparse.spmatrix
              share: sparse.spmatrix, totals: np.ndarray) -> pd.DataFrame:
     """Actual, modeled, share, expected and gap wherever actual or modeled is non-zero.
 
-    ``territory_code`` holds the matrices' column (a territory or a cell) and ``position`` the
-    artist's place in ``rows``.
+    ``column`` is the matrices' column (a territory or a cell), ``position`` the artist's place
+    in ``rows``.
     """
     width = actual.shape[1]
     position, column, actual_values, modeled_values = _union(_entries(actual), _entries(modeled),
@@ -162,7 +162,7 @@ def _numbers(rows: np.ndarray, actual: sparse.spmatrix, modeled: sparse.spmatrix
     own_total = totals[rows[position]]
     expected = own_total * peer_share
     return pd.DataFrame({
-        "row": rows[position], "position": position, "territory_code": column,
+        "row": rows[position], "position": position, "column": column,
         "actual_streams": actual_values, "modeled_streams": modeled_values,
         "peer_share": peer_share, "expected_streams": expected, "gap": expected - actual_values,
     })
