@@ -1,9 +1,10 @@
-"""Country names from the stream tables -> shapes of the bundled, offline world map.
+"""Country names from the stream tables -> ids of the bundled, offline world map.
 
-The dashboard draws a world choropleth with altair. Fetching shapes from a CDN would break
-offline and air-gapped installs, so the map comes from a copy of world-atlas 2.0.2
-(``data/geo/countries-110m.json``, TopoJSON from Natural Earth) that is shipped with the code
-and inlined into the chart spec.
+The dashboard draws a world choropleth (``dashboard.world_shapes`` inlines the shapes). Fetching
+shapes from a CDN would break offline and air-gapped installs, so the map comes from a copy of
+world-atlas 2.0.2 (``data/geo/countries-110m.json``, TopoJSON from Natural Earth) that is
+shipped with the code; core reads it only for its ids and names, to tell which countries can be
+drawn.
 
 World-atlas identifies each country by its ISO 3166-1 numeric code as a zero-padded string
 (``"840"`` for the United States), so every name found in a ``countryname`` column is turned
@@ -13,8 +14,8 @@ in any case. pycountry's exact lookup (no fuzzy matching: a wrong country on a m
 than a missing one) resolves most of them; the rest go through a small explicit alias table.
 
 Three shapes in the 110m file carry no ISO code (Kosovo, N. Cyprus, Somaliland). Their
-``properties.name`` is used as their id, both here and in the geometries returned by
-``load_world_shapes``, so they can still be coloured.
+``properties.name`` is used as their id, both here and in the geometries of ``world_atlas``,
+so they can still be coloured.
 
 Names that cannot be placed on the map are returned by ``map_countries`` rather than dropped,
 so the dashboard can list them.
@@ -22,7 +23,6 @@ so the dashboard can list them.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -30,12 +30,9 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pycountry
-
-if TYPE_CHECKING:
-    import altair as alt
 
 GEO_DIR = Path(__file__).resolve().parent.parent / "data" / "geo"
 WORLD_SHAPES_PATH = GEO_DIR / "countries-110m.json"
@@ -126,8 +123,9 @@ def _normalise(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _raw_shapes() -> dict[str, Any]:
-    """Parse the bundled TopoJSON once and give id-less shapes their name as id."""
+def world_atlas() -> dict[str, Any]:
+    """The bundled TopoJSON, parsed once, id-less shapes given their name as id. Shared: copy
+    it before changing anything (``dashboard.world_shapes.load_world_shapes`` does)."""
     with WORLD_SHAPES_PATH.open(encoding="utf-8") as fh:
         topo: dict[str, Any] = json.load(fh)
     for geometry in topo["objects"][TOPO_OBJECT]["geometries"]:
@@ -136,20 +134,10 @@ def _raw_shapes() -> dict[str, Any]:
     return topo
 
 
-def load_world_shapes() -> dict[str, Any]:
-    """Return the world-atlas TopoJSON (countries + land) as a dict, ready to inline.
-
-    The file is read once; each call returns a deep copy so that a caller editing the dict
-    (for example to add properties) cannot corrupt the map for every later chart.
-    Shapes that have no ISO code get their ``properties.name`` as ``id``.
-    """
-    return copy.deepcopy(_raw_shapes())
-
-
 @lru_cache(maxsize=1)
 def _shape_names() -> dict[str, str]:
     """world-atlas id -> the shape's ``properties.name``."""
-    geometries = _raw_shapes()["objects"][TOPO_OBJECT]["geometries"]
+    geometries = world_atlas()["objects"][TOPO_OBJECT]["geometries"]
     return {str(g["id"]): g["properties"]["name"] for g in geometries}
 
 
@@ -262,19 +250,3 @@ def country_display_name(code: str) -> str | None:
         if country is not None:
             return getattr(country, "common_name", None) or country.name
     return _shape_names().get(code)
-
-
-def countries_layer() -> alt.InlineData:
-    """Altair data for the country shapes, inlined so the chart needs no network.
-
-    Use it as ``alt.Chart(countries_layer()).mark_geoshape()`` and join values with
-    ``transform_lookup(lookup="id", from_=alt.LookupData(df, "id", [...]))`` where ``df["id"]``
-    comes from ``map_countries``. Inlining adds ~110 kB to the spec, the price of working
-    offline; the alternative (``alt.topo_feature(url, ...)``) fetches from a CDN.
-    """
-    import altair as alt
-
-    return alt.InlineData(
-        values=load_world_shapes(),
-        format=alt.DataFormat(feature=TOPO_OBJECT, type="topojson"),
-    )

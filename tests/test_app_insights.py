@@ -7,7 +7,6 @@ audiences (pop, metal, post-rock), so a mistake shows as a pop artist in the met
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -338,29 +337,3 @@ def test_artist_without_charts_is_modeled_from_charting_peers(model: Model) -> N
     assert not peers.empty and NO_CHARTS not in set(peers["name"])
     assert peers["weight"].sum() == pytest.approx(1.0)
     assert all(markets_view.has_market_data(model, model.resolve(n)) for n in peers["name"])
-
-
-@pytest.mark.parametrize("metric", list(markets_view.METRICS))
-def test_world_map_chart_colours_the_chosen_metric_from_inlined_shapes(model: Model, metric: str) -> None:
-    data = markets_view.map_data(opportunity_table(model, "Lady Gaga"))
-    spec = markets_view.world_map_chart(data, metric).to_dict()
-    text = json.dumps(spec)
-    assert '"url"' not in text  # shapes are inlined: no fetch, works offline
-    no_data, with_data = spec["layer"]
-    assert no_data["mark"]["fill"] == markets_view.NO_DATA_COLOUR  # every country drawn, grey
-    assert with_data["encoding"]["color"]["field"] == metric
-    assert with_data["encoding"]["color"]["title"] == markets_view.METRICS[metric]
-    scale = with_data["encoding"]["color"]["scale"]
-    assert (scale.get("domainMid") == 0) == (metric == "gap")  # only the gap diverges
-    joined = with_data["transform"][0]["from"]["data"]["name"]  # values joined by country id
-    assert len(spec["datasets"][joined]) == len(data.frame) > 0
-    with pytest.raises(ValueError, match="metric"):
-        markets_view.world_map_chart(data, "listeners")
-
-
-def test_world_map_tooltip_shows_only_the_offered_metrics(model: Model) -> None:
-    data = markets_view.map_data(opportunity_table(model, NO_CHARTS))
-    spec = markets_view.world_map_chart(data, "modeled_streams",
-                                        ["actual_streams", "modeled_streams"]).to_dict()
-    fields = [t["field"] for t in spec["layer"][1]["encoding"]["tooltip"]]
-    assert fields == ["country", "actual_streams", "modeled_streams"]

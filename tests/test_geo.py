@@ -1,4 +1,4 @@
-"""Country names -> bundled world-map shapes, and a map chart that needs no network.
+"""Country names -> ids of the bundled world-map shapes.
 
 The dashboard's choropleth is only as good as this mapping: a name that fails to map silently
 leaves a country grey, so every name in the demo tables and in two real-world country lists
@@ -9,7 +9,6 @@ into this file so the tests never read anything outside the repository.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +17,9 @@ import pytest
 
 from core import geo
 from core.geo import (
-    countries_layer,
     country_code,
     country_display_name,
     has_shape,
-    load_world_shapes,
     map_countries,
 )
 
@@ -269,21 +266,6 @@ def test_every_alias_points_at_a_shape_or_an_iso_country() -> None:
         assert has_shape(code) or code.isdigit(), key
 
 
-def test_shapes_have_unique_ids_and_idless_shapes_use_their_name() -> None:
-    geometries = load_world_shapes()["objects"]["countries"]["geometries"]
-    ids = [g["id"] for g in geometries]
-    assert len(ids) == len(set(ids)) == 177
-    assert all(isinstance(i, str) and i for i in ids)
-    assert {"Kosovo", "N. Cyprus", "Somaliland"} <= set(ids)
-    assert set(ids) == _bundled_shape_ids()
-
-
-def test_load_world_shapes_returns_an_independent_copy() -> None:
-    first = load_world_shapes()
-    first["objects"]["countries"]["geometries"].clear()
-    assert len(load_world_shapes()["objects"]["countries"]["geometries"]) == 177
-
-
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
@@ -314,34 +296,3 @@ def test_bundled_data_carries_licence_and_provenance() -> None:
     readme = (geo_dir / "README.md").read_text(encoding="utf-8")
     assert "world-atlas" in readme
     assert "2.0.2" in readme
-
-
-def _strings(node: object) -> list[str]:
-    """Every string (keys and values) in a JSON-like structure."""
-    if isinstance(node, dict):
-        return [s for k, v in node.items() for s in [str(k), *_strings(v)]]
-    if isinstance(node, list):
-        return [s for item in node for s in _strings(item)]
-    return [node] if isinstance(node, str) else []
-
-
-def test_chart_spec_has_no_network_url() -> None:
-    alt = pytest.importorskip("altair")
-    mapped, _ = map_countries(["United States", "Germany", "Kosovo"])
-    values = pd.DataFrame({"id": list(mapped.values()), "streams": [10, 20, 30]})
-    chart = (
-        alt.Chart(countries_layer())
-        .mark_geoshape(stroke="white")
-        .encode(color=alt.Color("streams:Q"))
-        .transform_lookup(lookup="id", from_=alt.LookupData(values, "id", ["streams"]))
-        .project("equalEarth")
-    )
-    spec = chart.to_dict()  # also validates against the Vega-Lite schema
-    # "$schema" is an identifier for the spec's version, never fetched when rendering.
-    spec.pop("$schema", None)
-    assert "url" not in _strings(spec)
-    urls = [s for s in _strings(spec) if re.search(r"https?://", s)]
-    assert urls == []
-    assert spec["data"]["format"] == {"feature": "countries", "type": "topojson"}
-    (inlined,) = [v for k, v in spec["datasets"].items() if k == spec["data"]["name"]]
-    assert inlined["type"] == "Topology"

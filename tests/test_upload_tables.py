@@ -1,9 +1,10 @@
 """The bulk result tables give, artist by artist, the answers of ``core.insights``.
 
-The tables are computed for all artists at once with sparse matrices; the insights functions
-compute one artist at a time with pandas. Both are run here and compared: on the demo model
-(one store, real data) for a sample of artists, and on generated models (several stores per
-country, padded peer lists, hand-made ties) for every artist.
+Both read ``core.insights.markets`` and ``core.insights.market_ranking``, but along different
+paths: the tables build the matrices of every artist once and read them block by block, one
+artist's answer builds them for that artist and its peers only. Both are run here and compared:
+on the demo model (one store, real data) for a sample of artists, and on generated models
+(several stores per country, padded peer lists, hand-made ties) for every artist.
 """
 
 from __future__ import annotations

@@ -4,7 +4,12 @@ The CLI, the dashboard and the uploads all call these functions; none of them co
 insight of its own.
 """
 
-from core.insights.geographic import geographic_report, market_table
+from core.insights.batch import artist_row
+from core.insights.geographic import geographic_report, territory_summary
+from core.insights.market_tables import market_table, opportunity_table
+from core.insights.opportunities import opportunity_summary, ranked_opportunities
 from core.insights.similarity import similar_artists, similarity_report
 
-__all__ = ["geographic_report", "market_table", "similar_artists", "similarity_report"]
+__all__ = ["artist_row", "geographic_report", "market_table", "opportunity_summary",
+           "opportunity_table", "ranked_opportunities", "similar_artists", "similarity_report",
+           "territory_summary"]

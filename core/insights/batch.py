@@ -1,4 +1,5 @@
-"""Answer for several names at once without letting one unknown name hide the others."""
+"""Which artist a question is about: one name or row, or several names at once without letting
+one unknown name hide the others."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ class Report:
 
     answers: dict[str, Any] = field(default_factory=dict)
     unknown: list[UnknownArtistError] = field(default_factory=list)
+
+
+def artist_row(model: Model, artist: str | int) -> int:
+    """The model row of ``artist``: a name (resolved as the CLI resolves it) or a row already."""
+    return model.resolve(artist) if isinstance(artist, str) else int(artist)
 
 
 def for_each_name(model: Model, names: Iterable[str], answer: Callable[[int], Any]) -> Report:

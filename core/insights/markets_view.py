@@ -1,6 +1,6 @@
 """Market answers shaped for a map and for tables: per-country totals, gaps, store splits.
 
-The page's source is ``core.insights.opportunities.opportunity_table``: one row per (territory,
+The page's source is ``core.insights.opportunity_table``: one row per (territory,
 store) plus a ``store == "total"`` row per territory, with
 
 * actual streams (the chart table),
@@ -12,7 +12,8 @@ store) plus a ``store == "total"`` row per territory, with
 
 Expected streams need the artist's own total: an artist without chart streams has none, so
 every function here says which metrics carry information (``map_metrics``) and the page falls
-back to the modeled view. Nothing here touches Streamlit; the page only lays the results out.
+back to the modeled view. Nothing here draws or touches Streamlit: ``dashboard.market_charts``
+draws these frames and the page lays them out.
 
 Country names become map shapes through ``core.geo``; names that cannot be drawn are returned
 (split into "too small for the world map" and "unknown name") so the page can list them
@@ -22,18 +23,20 @@ instead of leaving the reader to wonder why a country is grey.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from core import geo
-from core.insights.geographic import TOTAL, market_peers, territory_summary
-from core.insights.opportunities import MIN_PEERS, ranked_opportunities
+from core.insights.geographic import territory_summary
+from core.insights.market_tables import store_rows, territory_rows
+from core.insights.markets import MIN_PEERS, TOTAL, has_market_data, market_peers
+from core.insights.opportunities import ranked_opportunities
 from core.model import Model
 
-if TYPE_CHECKING:
-    import altair as alt
+__all__ = ["METRICS", "MapData", "default_metric", "describe_thin", "has_market_data", "map_data",
+           "map_metrics", "market_highlights", "market_peer_table", "opportunities", "own_total",
+           "store_breakdown", "territory_totals", "thin_evidence"]
 
 #: map metrics: column -> label shown to the analyst
 METRICS: dict[str, str] = {
@@ -49,28 +52,11 @@ TOTAL_COLUMNS = ("territory", *STREAM_COLUMNS, "lift", "peers_with_data", "evide
 MAP_COLUMNS = ("id", "country", "territory", *STREAM_COLUMNS)
 OPPORTUNITY_COLUMNS = ("territory", "actual", "expected", "gap", "lift", "peers_with_data")
 MEASURES = {"actual_streams": "Actual", "modeled_streams": "Modeled", "expected_streams": "Expected"}
-MEASURE_COLOURS = {"Actual": "#4e79a7", "Modeled": "#f28e2b", "Expected": "#59a14f"}
-NO_DATA_COLOUR = "#e6e9ed"
-
-
-def has_market_data(model: Model, row: int) -> bool:
-    """Whether the artist has any chart streams of its own (COUNTRY_ARTIST_STREAMS_BY_STORE)."""
-    rows = model.markets["row"].to_numpy()
-    i = np.searchsorted(rows, row)
-    return bool(i < len(rows) and rows[i] == row)
-
-
-def _totals(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["store"] == TOTAL]
-
-
-def _stores(table: pd.DataFrame) -> pd.DataFrame:
-    return table[table["store"] != TOTAL]
 
 
 def own_total(table: pd.DataFrame) -> float:
     """The artist's own chart streams over every territory and store (0 without chart data)."""
-    return float(_totals(table)["actual_streams"].sum()) if not table.empty else 0.0
+    return float(territory_rows(table)["actual_streams"].sum()) if not table.empty else 0.0
 
 
 def map_metrics(table: pd.DataFrame) -> list[str]:
@@ -90,7 +76,7 @@ def territory_totals(table: pd.DataFrame) -> pd.DataFrame:
     """One row per territory (all stores summed), biggest gap first. Columns ``TOTAL_COLUMNS``."""
     if table.empty:
         return pd.DataFrame(columns=list(TOTAL_COLUMNS))
-    totals = _totals(table).sort_values(["gap", "territory"], ascending=[False, True], kind="stable")
+    totals = territory_rows(table).sort_values(["gap", "territory"], ascending=[False, True], kind="stable")
     return totals.reset_index(drop=True)[list(TOTAL_COLUMNS)]
 
 
@@ -140,12 +126,12 @@ def market_highlights(table: pd.DataFrame, top_n: int = 5) -> pd.DataFrame:
     analyst sees where (Spotify, Apple, ...) the difference comes from. Expected and gap are
     left out for an artist without streams of its own: they would read 0, which is not true.
     """
-    stores_table = _stores(table)
+    stores_table = store_rows(table)
     summary = territory_summary(stores_table, top_n)
     stores = sorted(stores_table["store"].unique()) if not stores_table.empty else []
     split = len(stores) > 1
     with_expected = own_total(table) > 0
-    expected_of = _totals(table).set_index("territory")["expected_streams"] if with_expected else None
+    expected_of = territory_rows(table).set_index("territory")["expected_streams"] if with_expected else None
     records: list[dict[str, object]] = []
     for section, key in (("Top market", "top_markets"), ("Recommended", "recommendations")):
         for entry in summary[key]:
@@ -229,7 +215,7 @@ def store_breakdown(table: pd.DataFrame, territory: str) -> pd.DataFrame:
     Columns: store, measure ("Actual" / "Modeled" / "Expected"), streams. "Expected" only when
     the artist has streams of its own (see ``map_metrics``).
     """
-    part = _stores(table)
+    part = store_rows(table)
     part = part[part["territory"] == territory]
     measures = [m for m in MEASURES if m != "expected_streams" or own_total(table) > 0]
     long = part.melt(id_vars=["store"], value_vars=measures, var_name="measure", value_name="streams")
@@ -254,80 +240,3 @@ def market_peer_table(model: Model, row: int) -> pd.DataFrame:
         "listeners": artists["listeners"].to_numpy()[peers].astype(np.int64),
         "genre": artists["genre"].to_numpy()[peers],
     })
-
-
-# -- charts (altair, imported lazily: the CLI never needs it) -------------------------------------
-
-
-def world_map_chart(data: MapData, metric: str, metrics: list[str] | None = None,
-                    height: int = 430) -> alt.LayerChart:
-    """Choropleth of ``metric`` over the bundled world shapes; needs no network.
-
-    Stream counts span orders of magnitude (one hit country dwarfs the rest) so they use a log
-    scale, and countries with no streams stay grey rather than the palette's lightest blue.
-    The gap uses a diverging symlog scale centred on zero: blue where the artist streams less
-    than its peers' shares predict (room to grow), red where it already does better.
-    ``metrics`` (default: all) are the values shown in the tooltip.
-    Returns a layer chart: grey shapes for every country, coloured ones where there is a value.
-    """
-    import altair as alt
-
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(METRICS)}")
-    shown = [m for m in (metrics or list(METRICS)) if m in METRICS]
-    label = METRICS[metric]
-    fields = ["country", "territory", *METRICS]
-    if metric == "gap":
-        scale = alt.Scale(type="symlog", scheme="redyellowblue", domainMid=0)
-        has_value = "isValid(datum.gap) && datum.gap != 0"
-    else:
-        scale = alt.Scale(type="log", scheme="blues")
-        has_value = f"isValid(datum.{metric}) && datum.{metric} > 0"
-    colour = alt.Color(f"{metric}:Q", title=label, scale=scale,
-                       legend=alt.Legend(orient="bottom", gradientLength=320, format=".2~s",
-                                         titleLimit=400))
-    outline = {"stroke": "white", "strokeWidth": 0.5}
-    # Every country in grey first, then the countries with a value on top: one inlined copy of
-    # the shapes serves both layers. (A lookup drops unmatched shapes, so a single layer would
-    # leave countries without streams out of the map instead of grey.)
-    no_data = alt.Chart().mark_geoshape(fill=NO_DATA_COLOUR, **outline).encode(
-        tooltip=[alt.Tooltip("properties.name:N", title="Country")]
-    )
-    tooltip = [alt.Tooltip("country:N", title="Country")] + [
-        alt.Tooltip(f"{m}:Q", title=METRICS[m], format="+,.0f" if m == "gap" else ",.0f")
-        for m in shown
-    ]
-    with_data = (
-        alt.Chart()
-        .mark_geoshape(**outline)
-        .transform_lookup(lookup="id", from_=alt.LookupData(data.frame, "id", fields))
-        .transform_filter(has_value)
-        .encode(color=colour, tooltip=tooltip)
-    )
-    return (
-        alt.layer(no_data, with_data, data=geo.countries_layer())
-        .transform_filter("datum.id != '010'")  # Antarctica: large, never a market
-        .project("equalEarth")
-        .properties(height=height)
-    )
-
-
-def store_chart(breakdown: pd.DataFrame, territory: str) -> alt.Chart:
-    """Horizontal grouped bars: actual beside modeled (and expected) streams for each store."""
-    import altair as alt
-
-    present = [m for m in MEASURE_COLOURS if m in set(breakdown["measure"])]
-    return (
-        alt.Chart(breakdown, title=f"Streams per store in {territory}")
-        .mark_bar()
-        .encode(
-            y=alt.Y("store:N", title=None),
-            yOffset=alt.YOffset("measure:N", sort=present),
-            x=alt.X("streams:Q", title="Streams", axis=alt.Axis(format="~s")),
-            color=alt.Color("measure:N", title=None, sort=present,
-                            scale=alt.Scale(domain=present,
-                                            range=[MEASURE_COLOURS[m] for m in present]),
-                            legend=alt.Legend(orient="top")),
-            tooltip=["store:N", "measure:N", alt.Tooltip("streams:Q", format=",.0f")],
-        )
-    )  # no fixed height: with yOffset, the height follows the number of bars

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsightsError
-from core.insights.batch import Report, for_each_name
+from core.insights.batch import Report, artist_row, for_each_name
 from core.model import Model
 
 
@@ -18,7 +18,7 @@ def similar_artists(model: Model, artist: str | int, top_n: int = 10) -> pd.Data
     Columns: rank, name, similarity (in [0, 1]), shared_listeners, shared_share (the share of
     this artist's listeners who also listen to the other), genre, cluster.
     """
-    row = model.resolve(artist) if isinstance(artist, str) else int(artist)
+    row = artist_row(model, artist)
     top_n = max(0, min(top_n, model.neighbour_idx.shape[1]))
     idx = model.neighbour_idx[row, :top_n]
     present = idx >= 0  # lists are padded with -1 when an artist has fewer neighbours

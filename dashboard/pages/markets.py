@@ -1,8 +1,8 @@
 """Markets: where the selected artist streams, and where artists with its audience do better.
 
-Everything shown comes from ``core.insights.opportunities.opportunity_table`` (cached in
-``common.markets``) shaped by ``core.insights.markets_view``: actual streams from the chart
-table, the seed's modeled streams (the peers' average), and the market-opportunity model's
+Everything shown comes from ``core.insights.opportunity_table`` (cached in ``common.markets``)
+shaped by ``core.insights.markets_view`` and drawn by ``dashboard.market_charts``: actual streams
+from the chart table, the seed's modeled streams (the peers' average), and the market-opportunity model's
 expected streams (the artist's own total spread like its peers' streams) with the gap
 (expected − actual) that ranks the opportunities. Artists without chart data have no total to
 spread, so they get the modeled view, with the peers it comes from listed, instead of an
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.insights.markets import MIN_PEERS
 from core.insights.markets_view import (
     METRICS,
     default_metric,
@@ -24,12 +25,10 @@ from core.insights.markets_view import (
     market_peer_table,
     opportunities,
     store_breakdown,
-    store_chart,
     thin_evidence,
-    world_map_chart,
 )
-from core.insights.opportunities import MIN_PEERS
 from dashboard import common
+from dashboard.market_charts import store_chart, world_map_chart
 
 #: what each map metric means, one sentence each, shown under the metric switch
 METRIC_HELP = {
@@ -41,6 +40,12 @@ METRIC_HELP = {
     "gap": "Expected − actual. Blue: it streams less than artists with its audience would "
            "predict (room to grow); red: it already does better there.",
 }
+
+
+def streams_column(label: str, explanation: str) -> st.column_config.NumberColumn:
+    """A column of stream counts, written as the reader's locale writes numbers."""
+    return st.column_config.NumberColumn(label, format="localized", help=explanation)
+
 
 model = common.require_model()
 
@@ -111,16 +116,13 @@ with left:
                 ranked, hide_index=True, width="stretch", key="opportunities",
                 column_config={
                     "territory": "Territory",
-                    "actual": st.column_config.NumberColumn(
-                        "Actual", format="localized", help="The artist's chart streams there"),
-                    "expected": st.column_config.NumberColumn(
-                        "Expected", format="localized",
-                        help="The artist's total streams × its peers' weighted share of streams "
-                             "in this territory"),
-                    "gap": st.column_config.NumberColumn(
-                        "Gap", format="localized",
-                        help="Expected − actual: streams it would add by doing as well here as "
-                             "artists with its audience"),
+                    "actual": streams_column("Actual", "The artist's chart streams there"),
+                    "expected": streams_column(
+                        "Expected", "The artist's total streams × its peers' weighted share of "
+                                    "streams in this territory"),
+                    "gap": streams_column(
+                        "Gap", "Expected − actual: streams it would add by doing as well here as "
+                               "artists with its audience"),
                     "lift": st.column_config.NumberColumn(
                         "Lift", format="%.2f×",
                         help="Its share of its own streams here ÷ its peers' share: 1 = in line "
@@ -142,18 +144,14 @@ with left:
         column_config={
             "section": st.column_config.TextColumn("", width=105),
             "territory": "Territory",
-            "actual": st.column_config.NumberColumn("Actual", format="localized",
-                                                    help="The artist's chart streams there"),
-            "modeled": st.column_config.NumberColumn(
-                "Modeled", format="localized",
-                help="Similarity-weighted average of its closest charting artists' streams "
-                     "(the seed's definition; big peers dominate)"),
-            "expected": st.column_config.NumberColumn(
-                "Expected", format="localized",
-                help="The artist's total streams × its peers' weighted share of streams here"),
-            "gap": st.column_config.NumberColumn(
-                "Gap", format="localized",
-                help="Expected − actual: positive = room to grow, negative = already ahead of peers"),
+            "actual": streams_column("Actual", "The artist's chart streams there"),
+            "modeled": streams_column(
+                "Modeled", "Similarity-weighted average of its closest charting artists' streams "
+                           "(the seed's definition; big peers dominate)"),
+            "expected": streams_column(
+                "Expected", "The artist's total streams × its peers' weighted share of streams here"),
+            "gap": streams_column(
+                "Gap", "Expected − actual: positive = room to grow, negative = already ahead of peers"),
             **{c: number for c in highlights.columns if c.endswith((" actual", " modeled"))},
         },
     )
