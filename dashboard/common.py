@@ -24,13 +24,14 @@ from core.config import Settings
 from core.errors import InsightsError
 from core.failures import explain
 from core.insights import clusters as cluster_insights
-from core.insights import graph as graph_insights
 from core.insights import markets_view
+from core.insights.graph import similarity_graph
 from core.insights.opportunities import MIN_PEERS, opportunity_table
 from core.locking import BusyError
 from core.model import Model, ModelStore
 from core.progress import ProgressCallback
 from core.secrets import install_log_scrubber, message
+from dashboard.graph_page import graph_html
 
 install_log_scrubber()  # every log line of the dashboard process goes through the scrubber
 
@@ -234,12 +235,12 @@ def graph_page(model_dir: str, version: str, focus: int | None, max_nodes: int,
                ) -> tuple[str, pd.DataFrame, int]:
     """(pyvis HTML, the nodes shown, number of links) for one set of graph controls."""
     model = load_model(model_dir, version)
-    graph = graph_insights.similarity_graph(
+    graph = similarity_graph(
         model, focus, max_nodes=max_nodes, clusters=list(clusters),
         edges_per_node=edges_per_node, neighbourhood=neighbourhood,
     )
     names = cluster_names(model)
-    return graph_insights.graph_html(graph, names), graph.nodes, len(graph.edges)
+    return graph_html(graph, names), graph.nodes, len(graph.edges)
 
 
 def clear_caches() -> None:

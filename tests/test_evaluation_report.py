@@ -20,13 +20,11 @@ from core.evaluation.report import (
     EASE_BASELINE,
     EVALUATION_CSV,
     EVALUATION_JSON,
-    ROLE_COLOURS,
     EvaluationResult,
     default_method_name,
     evaluation_methods,
     format_report,
     from_json,
-    metric_chart,
     metric_frame,
     model_params,
     read_evaluation,
@@ -36,6 +34,7 @@ from core.evaluation.report import (
 )
 from core.model import ModelStore
 from core.training.pipeline import TrainingParams
+from dashboard.quality_charts import ROLE_COLOURS, metric_chart
 from tests.dashboard_fixtures import TRAIN_PARAMS, tiny_env
 
 DEFAULT = "this model: hybrid (RP3beta(β=0.2) + 0.3·BM25 + 1·cos SVD(64)) x shared / (shared + 0.5)"

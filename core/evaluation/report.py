@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,9 +47,6 @@ from core.model import Model, ModelStore
 from core.progress import ProgressCallback, StepProgress
 from core.training.pipeline import TrainingParams, train
 from core.warehouse import open_warehouse
-
-if TYPE_CHECKING:
-    import altair as alt
 
 EVALUATION_JSON = "evaluation.json"
 EVALUATION_CSV = "evaluation.csv"
@@ -283,7 +280,7 @@ def read_evaluation(directory: str | Path) -> EvaluationResult | None:
     return from_json(payload)
 
 
-# -- text and charts -----------------------------------------------------------------------------
+# -- text and chart data -----------------------------------------------------------------------------
 
 
 def method_role(name: str, default: str) -> str:
@@ -355,31 +352,5 @@ def headline(result: EvaluationResult) -> pd.DataFrame:
 #: labels of the extra chart the page draws beside the metrics
 FIT_SECONDS = ("Fit seconds", "Seconds to fit on all listens on the machine that ran the "
                "evaluation; lower is faster. Popularity and random need no fitting.")
-
-ROLE_COLOURS = {"this model": "#f28e2b", "product default": "#f28e2b",
-                "other method": "#4e79a7", "baseline": "#bab0ac"}
-
-
-def metric_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
-    """Horizontal bars of one metric, best first, the model's method in orange (other methods
-    blue, baselines grey; the page says so once instead of a legend under every chart), values
-    printed at the bar ends so nobody has to read them off an axis."""
-    import altair as alt
-
-    label = {**METRICS, "fit_s": FIT_SECONDS}.get(metric, (metric, ""))[0]
-    number = ".2f" if metric == "fit_s" else ".3f"
-    roles = [r for r in ROLE_COLOURS if r in set(frame["role"])]
-    base = alt.Chart(frame).encode(
-        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
-        # room to the right of the longest bar for its printed value
-        x=alt.X("value:Q", title=None,
-                scale=alt.Scale(domain=[0, max(float(frame["value"].max()) * 1.2, 1e-9)], nice=False)),
-        tooltip=[alt.Tooltip("method:N", title="Method"), alt.Tooltip("value:Q", title=label,
-                                                                          format=number)],
-    )
-    bars = base.mark_bar().encode(
-        color=alt.Color("role:N", title=None, sort=roles,
-                        scale=alt.Scale(domain=roles, range=[ROLE_COLOURS[r] for r in roles]),
-                        legend=None))
-    text = base.mark_text(align="left", dx=3).encode(text=alt.Text("value:Q", format=number))
-    return alt.layer(bars, text, title=label).properties(height=alt.Step(22))
+#: every chart the page draws, in order: the metrics, then fit seconds
+CHARTED: dict[str, tuple[str, str]] = {**METRICS, "fit_s": FIT_SECONDS}

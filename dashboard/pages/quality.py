@@ -17,12 +17,11 @@ import streamlit as st
 from core.errors import InsightsError
 from core.evaluation.clusters import SILHOUETTE_SAMPLE
 from core.evaluation.report import (
-    FIT_SECONDS,
+    CHARTED,
     LOCK_FILE,
     METRICS,
     EvaluationResult,
     headline,
-    metric_chart,
     metric_frame,
     read_evaluation,
     run_evaluation,
@@ -32,6 +31,7 @@ from core.locking import exclusive
 from core.model import Model
 from core.progress import ProgressCallback
 from dashboard import common
+from dashboard.quality_charts import metric_chart
 
 LOG_KEY = "evaluation_log"
 
@@ -103,17 +103,16 @@ def headline_metrics(result: EvaluationResult) -> None:
 
 def charts(result: EvaluationResult) -> None:
     """One bar chart per metric (two per row), each with its meaning under it."""
-    shown = [*METRICS, "fit_s"]
-    explained = {**METRICS, "fit_s": FIT_SECONDS}
+    shown = list(CHARTED)
     for start in range(0, len(shown), 2):
         for column, metric in zip(st.columns(2, gap="large"), shown[start:start + 2], strict=False):
             with column:
                 frame = metric_frame(result, metric)
                 if frame.empty:
-                    st.caption(f"{explained[metric][0]}: not measured on this data.")
+                    st.caption(f"{CHARTED[metric][0]}: not measured on this data.")
                     continue
                 st.altair_chart(metric_chart(frame, metric), width="stretch", key=f"chart_{metric}")
-                st.caption(explained[metric][1])
+                st.caption(CHARTED[metric][1])
 
 
 def clusters(result: EvaluationResult) -> None:
