@@ -23,7 +23,7 @@ from core.evaluation.report import (
     EvaluationResult,
     default_method_name,
     evaluation_methods,
-    format_report,
+    format_evaluation,
     from_json,
     metric_frame,
     model_params,
@@ -105,7 +105,7 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 
 
 def test_console_table_marks_the_model_method_and_lists_clusters() -> None:
-    text = format_report(sample_result())
+    text = format_evaluation(sample_result())
     lines = text.splitlines()
     assert any(line.startswith(f"* {DEFAULT}") for line in lines)
     assert any(line.startswith("  popularity") for line in lines)

@@ -15,10 +15,7 @@ from pathlib import Path
 
 from core.cli.common import ProgressBar, run
 from core.config import Settings
-from core.errors import InsightsError
-from core.evaluation.report import LOCK_FILE, format_report, run_evaluation, to_json, write_evaluation
-from core.locking import exclusive
-from core.model import ModelStore
+from core.evaluation.report import evaluate_and_store, format_evaluation, to_json
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,31 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
     def go() -> int:
-        settings = Settings.from_env()
-        if args.out is not None:
-            target, lock = args.out, args.out / LOCK_FILE
-            target.mkdir(parents=True, exist_ok=True)
-        else:
-            version = ModelStore(settings.model_dir).current_version()
-            if version is None:
-                raise InsightsError(
-                    f"no trained model in {settings.model_dir} to store the evaluation with; "
-                    "run artist_listener_train first, or pass --out DIR")
-            target, lock = settings.model_dir / version, settings.model_dir / LOCK_FILE
         bar = None if args.quiet else ProgressBar()
         try:
-            with exclusive(lock, "an evaluation of this model"):
-                result = run_evaluation(settings, with_ease=args.with_ease, with_seed=args.with_seed,
-                                        progress=bar)
-                if args.out is None and result.meta.get("model_version") != target.name:
-                    raise InsightsError("a new model was trained while evaluating; run the "
-                                        "evaluation again for it")
-                paths = write_evaluation(result, target)
+            result, paths = evaluate_and_store(Settings.from_env(), out=args.out,
+                                               with_ease=args.with_ease, with_seed=args.with_seed,
+                                               progress=bar)
         finally:
             if bar:
                 bar.close()
         print(json.dumps(to_json(result), indent=2, ensure_ascii=False) if args.json
-              else format_report(result))
+              else format_evaluation(result))
         for path in paths:
             print(f"wrote {path}", file=sys.stderr)
         return 0

@@ -43,6 +43,7 @@ from core.evaluation.methods import (
     SimilarityMethod,
     SVDCosine,
 )
+from core.locking import exclusive
 from core.model import Model, ModelStore
 from core.progress import ProgressCallback, StepProgress
 from core.training.pipeline import TrainingParams, train
@@ -280,6 +281,40 @@ def read_evaluation(directory: str | Path) -> EvaluationResult | None:
     return from_json(payload)
 
 
+def evaluate_and_store(
+    settings: Settings, *, out: str | Path | None = None, version: str | None = None,
+    with_ease: bool = False, with_seed: bool = False, progress: ProgressCallback | None = None,
+) -> tuple[EvaluationResult, list[Path]]:
+    """``run_evaluation`` under the evaluation lock, stored where it belongs: the CLI and the
+    Model quality page call this, so neither can store a table beside a model it did not judge.
+
+    Parameters
+    ----------
+    out
+        A folder to write to instead of the model's (locked on its own, not checked against
+        any model).
+    version
+        The model folder to store into (the one a page shows); default the current model. A
+        retrain while evaluating makes the judged model a different one: an ``InsightsError``.
+    """
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        lock, expected = folder / LOCK_FILE, None
+    else:
+        expected = version or ModelStore(settings.model_dir).current_version()
+        if expected is None:
+            raise InsightsError(
+                f"no trained model in {settings.model_dir} to store the evaluation with; "
+                "run artist_listener_train first, or pass --out DIR")
+        folder, lock = settings.model_dir / expected, settings.model_dir / LOCK_FILE
+    with exclusive(lock, "an evaluation of this model"):
+        result = run_evaluation(settings, with_ease=with_ease, with_seed=with_seed, progress=progress)
+        if expected is not None and result.meta.get("model_version") != expected:
+            raise InsightsError("a new model was trained while evaluating; evaluate the new model")
+        return result, write_evaluation(result, folder)
+
+
 # -- text and chart data -----------------------------------------------------------------------------
 
 
@@ -290,7 +325,7 @@ def method_role(name: str, default: str) -> str:
     return "baseline" if name in BASELINES else "other method"
 
 
-def format_report(result: EvaluationResult) -> str:
+def format_evaluation(result: EvaluationResult) -> str:
     """The console table: methods x metrics (the default marked ``*``), then cluster quality."""
     table = result.methods.reindex(columns=list(TABLE_COLUMNS)).copy()
     table.index = [("* " if m == result.default_method else "  ") + m for m in table.index]

@@ -1,7 +1,7 @@
 """Model quality: how well the current model's similar artists hold up, beside baselines.
 
 Shows the model folder's ``evaluation.json``, written by ``artist_listener_evaluate`` or by the
-button here; both call ``core.evaluation.report.run_evaluation``, so the numbers are the same.
+button here; both call ``core.evaluation.report.evaluate_and_store``, so the numbers are the same.
 The evaluation takes about a minute on the demo data, so it is stored with the model and run
 once, not on every visit. The lock in the model folder keeps two runs (two tabs, or a tab and
 the command line) from competing; the second is told to wait.
@@ -18,16 +18,13 @@ from core.errors import InsightsError
 from core.evaluation.clusters import SILHOUETTE_SAMPLE
 from core.evaluation.report import (
     CHARTED,
-    LOCK_FILE,
     METRICS,
     EvaluationResult,
+    evaluate_and_store,
     headline,
     metric_frame,
     read_evaluation,
-    run_evaluation,
-    write_evaluation,
 )
-from core.locking import exclusive
 from core.model import Model
 from core.progress import ProgressCallback
 from dashboard import common
@@ -38,15 +35,9 @@ LOG_KEY = "evaluation_log"
 
 def evaluate(model: Model) -> bool:
     """Run the evaluation with a progress bar and store it with the model; True when stored."""
-    config = common.settings()
 
     def work(progress: ProgressCallback) -> None:
-        with exclusive(config.model_dir / LOCK_FILE, "an evaluation of this model"):
-            result = run_evaluation(config, progress=progress)
-            if result.meta.get("model_version") != model.version:
-                raise InsightsError("a new model was trained while evaluating; reload the page "
-                                    "and evaluate the new model")
-            write_evaluation(result, common.model_folder(model))
+        evaluate_and_store(common.settings(), version=model.version, progress=progress)
 
     started = time.perf_counter()
     done, _, log = common.run_with_progress(
@@ -171,8 +162,8 @@ st.title("Model quality")
 st.caption("How well this model's similar artists and clusters hold up against outside checks, "
            "beside simple baselines.")
 
-# No st.stop() below: a stopped run drops whatever the app writes after the page (the sidebar's
-# selected artist), so the page simply ends when there is nothing more to show.
+# No st.stop() below: after st.stop() Streamlit drops what app.py writes after the page (the
+# sidebar's selected artist), so the page simply ends when there is nothing more to show.
 try:
     stored = read_evaluation(common.model_folder(model))
 except InsightsError as exc:
