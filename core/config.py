@@ -15,7 +15,6 @@ from core.errors import ConfigError
 from core.memory import is_memory_size
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SECRET = "********"
 
 SNOWFLAKE_REQUIRED = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_DATABASE", "SNOWFLAKE_SCHEMA")
 NEO4J_REQUIRED = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")

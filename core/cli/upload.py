@@ -18,6 +18,7 @@ from pathlib import Path
 from core.cli.common import ProgressBar, run
 from core.config import Settings
 from core.errors import InsightsError
+from core.graph.upload import DEFAULT_BATCH_SIZE
 from core.model import ModelStore
 from core.upload import TARGETS, UploadOptions, UploadResult, publish
 from core.upload.tables import DEFAULT_MARKETS, DEFAULT_SIMILAR
@@ -30,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top-n", type=int, metavar="N",
                    help=f"answers per artist (default {DEFAULT_SIMILAR} similar artists, "
                         f"{DEFAULT_MARKETS} top markets and {DEFAULT_MARKETS} recommendations)")
-    p.add_argument("--batch-size", type=int, default=5000, metavar="N",
-                   help="rows per neo4j statement (default 5000)")
+    p.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                   help=f"rows per neo4j statement (default {DEFAULT_BATCH_SIZE})")
     p.add_argument("--out", type=Path, metavar="DIR",
                    help="neo4j-export: folder for the files (default var/neo4j-export)")
     p.add_argument("--model-version", help="a model version other than the current one")
