@@ -24,7 +24,6 @@ from core.config import Settings
 from core.errors import InsightsError
 from core.failures import explain
 from core.insights import clusters as cluster_insights
-from core.insights import markets_view
 from core.insights.graph import similarity_graph
 from core.insights.opportunities import MIN_PEERS, opportunity_table
 from core.locking import BusyError
@@ -141,8 +140,7 @@ def select_artist(name: str | None) -> None:
 @st.cache_data(max_entries=4, show_spinner=False)
 def names_by_popularity(model_dir: str, version: str) -> list[str]:
     """All artist names, most listened first: the order a picker should offer them in."""
-    artists = load_model(model_dir, version).artists
-    return artists.sort_values(["listeners", "artistname"], ascending=[False, True])["artistname"].tolist()
+    return cluster_insights.by_popularity(load_model(model_dir, version))
 
 
 #: how many artists a picker lists; any other artist can still be typed. Sending every name
@@ -186,11 +184,9 @@ def artist_picker(model: Model, key: str, label: str = "Artist", prefer_markets:
     """
     current = selected_artist(model)
     if current is None:
-        popular = names_by_popularity(*model_key(model))
-        current = popular[0]
-        if prefer_markets:
-            current = next((n for n in popular[:PICKER_OPTIONS]
-                            if markets_view.has_market_data(model, model.resolve(n))), current)
+        current = cluster_insights.default_artist(model, with_chart_data=prefer_markets,
+                                                  among=PICKER_OPTIONS,
+                                                  popular=names_by_popularity(*model_key(model)))
         select_artist(current)
     options = picker_options(model, [current])
     if st.session_state.get(key) not in (None, *options):
