@@ -72,10 +72,7 @@ class Settings:
         """Read ``NAME`` variables (upper case of each field); ``.env`` fills what is unset."""
         if env is None:
             if dotenv:
-                from dotenv import load_dotenv
-
-                load_dotenv(PROJECT_ROOT / ".env", override=False)
-                load_dotenv(Path.cwd() / ".env", override=False)
+                load_dotenv_files()
             env = os.environ
         values: dict[str, object] = {}
         for f in fields(cls):
@@ -141,3 +138,11 @@ def _convert(name: str, raw: str, default: object) -> object:
     if name == "warehouse":
         return raw.lower()
     return raw
+
+
+def load_dotenv_files() -> None:
+    """The project's and the working folder's ``.env`` into ``os.environ``; set values win."""
+    from dotenv import load_dotenv
+
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    load_dotenv(Path.cwd() / ".env", override=False)

@@ -11,6 +11,8 @@ tables are ``st.cache_data`` with the same key plus their own arguments.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,7 +22,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from core.config import Settings
+from core.config import Settings, load_dotenv_files
 from core.errors import InsightsError
 from core.failures import explain
 from core.insights import clusters as cluster_insights
@@ -48,10 +50,17 @@ def md(text: object) -> str:
     return re.sub(r"([\\`*_{}\[\]#|~<>$])", r"\\\1", str(text))
 
 
+@functools.cache
+def _read_dotenv() -> None:
+    """The ``.env`` files, once per process: every page calls ``settings`` several times a run."""
+    load_dotenv_files()
+
+
 def settings() -> Settings:
     """Settings from the environment; a broken setting stops the page with its message."""
+    _read_dotenv()
     try:
-        return Settings.from_env()
+        return Settings.from_env(os.environ)
     except InsightsError as exc:
         st.error(f"Configuration problem: {message(exc)}")
         st.stop()
