@@ -3,7 +3,7 @@
 Runs the evaluation harness (``core.evaluation``) on the configured warehouse for the method
 the current model uses, beside the baselines, plus the quality of its clusters; prints one
 table and stores it next to the model as ``evaluation.json`` / ``evaluation.csv`` (the
-dashboard's "Model quality" page shows that file). About 40-60 s on the demo data.
+dashboard's "Model quality" page shows that file). About a minute on the demo data.
 """
 
 from __future__ import annotations
@@ -19,20 +19,20 @@ from core.evaluation.report import evaluate_and_store, format_evaluation, to_jso
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="artist_listener_evaluate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="artist_listener_evaluate", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, metavar="DIR",
+    parser.add_argument("--out", type=Path, metavar="DIR",
                    help="write evaluation.json and evaluation.csv to DIR "
                         "(default: the current model's folder)")
-    p.add_argument("--with-ease", action="store_true",
+    parser.add_argument("--with-ease", action="store_true",
                    help="also run EASE (a dense artists x artists inverse: memory grows with the "
                         "square of the number of artists)")
-    p.add_argument("--with-seed", action="store_true",
+    parser.add_argument("--with-seed", action="store_true",
                    help="also run the seed design and the seed's Bayesian mixture clustering "
                         "(about 3 minutes more on the demo)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--json", action="store_true", help="print the stored JSON instead of the table")
-    return p
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the stored JSON instead of the table")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

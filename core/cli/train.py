@@ -16,26 +16,26 @@ from core.training.summary import format_manifest
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="artist_listener_train", description=__doc__)
-    p.add_argument("--features", type=int, help="number of listener features (NUM_FEATURES)")
-    p.add_argument("--clusters", type=int, help="number of artist clusters (NUM_CLUSTERS)")
-    p.add_argument("--min-listeners", type=int, help="leave out artists with fewer listeners")
-    p.add_argument("--top-k", type=int, help="similar artists kept per artist (TOP_K)")
-    p.add_argument("--listener-cap", type=int,
+    parser = argparse.ArgumentParser(prog="artist_listener_train", description=__doc__)
+    parser.add_argument("--features", type=int, help="number of listener features (NUM_FEATURES)")
+    parser.add_argument("--clusters", type=int, help="number of artist clusters (NUM_CLUSTERS)")
+    parser.add_argument("--min-listeners", type=int, help="leave out artists with fewer listeners")
+    parser.add_argument("--top-k", type=int, help="similar artists kept per artist (TOP_K)")
+    parser.add_argument("--listener-cap", type=int,
                    help="a listener's most-streamed artists that count for co-listening, 0 for "
                         "all (LISTENER_CAP, default 500)")
-    p.add_argument("--clustering", choices=sorted(CLUSTERINGS), help="clustering method")
-    p.add_argument("--similarity", choices=SIMILARITIES,
+    parser.add_argument("--clustering", choices=sorted(CLUSTERINGS), help="clustering method")
+    parser.add_argument("--similarity", choices=SIMILARITIES,
                    help="similar-artist method: hybrid (default, chosen by benchmarks/quality.py) "
                         "or cosine of listener features")
-    p.add_argument("--mode", choices=MODES,
+    parser.add_argument("--mode", choices=MODES,
                    help="train in this process (memory), inside the warehouse (pushdown: memory "
                         "independent of table size), or choose by row count (auto, default)")
-    p.add_argument("--seed", type=int, help="random state (RANDOM_STATE)")
-    p.add_argument("--if-missing", action="store_true", help="do nothing when a model exists")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
-    return p
+    parser.add_argument("--seed", type=int, help="random state (RANDOM_STATE)")
+    parser.add_argument("--if-missing", action="store_true", help="do nothing when a model exists")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

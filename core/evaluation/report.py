@@ -1,12 +1,9 @@
-"""The evaluation of one model, as the CLI and the dashboard run, store and show it.
+"""The evaluation of one model, run, stored and read the same way by the CLI and the dashboard,
+so both show the same numbers.
 
-``run_evaluation`` puts the *current* default method (rebuilt from the current model's
-manifest, so the table judges what is actually shipped) through the harness beside the
-baselines, measures the model's clusters, and returns one ``EvaluationResult``. The result is
-stored next to the model as ``evaluation.json`` / ``evaluation.csv``: a model folder is
-otherwise immutable, so these two files are only added (each written to a temporary file and
-moved into place, so a reader never sees half a file). ``artist_listener_evaluate`` and the
-"Model quality" page call the same function, so their numbers are the same numbers.
+The method judged is rebuilt from the current model's manifest, so the table judges what is
+shipped. The result is added next to the model as ``evaluation.json`` / ``evaluation.csv`` (a
+model folder is otherwise immutable), each file moved into place whole.
 """
 
 from __future__ import annotations
@@ -128,9 +125,16 @@ def evaluation_methods(
     params: TrainingParams, *, from_model: bool = True, with_ease: bool = False,
     with_seed: bool = False, with_implicit: bool | None = None,
 ) -> tuple[dict[str, SimilarityMethod], str]:
-    """(methods in table order, the default's name). ALS and BM25 item-kNN only when the
-    optional ``implicit`` package is importable (``with_implicit=None`` checks); EASE (dense
-    inverse) and the seed design (~90 s on the demo) only when asked for."""
+    """(methods in table order, the default's name); the optional or slow methods only when
+    they can run or are asked for.
+
+    Parameters
+    ----------
+    with_implicit
+        ALS and BM25 item-kNN (the optional ``implicit`` package); ``None``: when importable.
+    with_ease, with_seed
+        EASE (a dense artists x artists inverse) and the seed design, both slow.
+    """
     if with_implicit is None:
         with_implicit = importlib.util.find_spec("implicit") is not None
     name = default_method_name(params, from_model)
@@ -153,12 +157,12 @@ def run_evaluation(
     settings: Settings, *, with_ease: bool = False, with_seed: bool = False,
     with_implicit: bool | None = None, progress: ProgressCallback | None = None,
 ) -> EvaluationResult:
-    """Evaluate the current model's method (or the default, without a model) on the configured
-    warehouse, beside the baselines, and measure the clusters.
+    """The current model's method (or the default, without a model) beside the baselines on
+    the configured warehouse, and its clusters as saved.
 
-    Clusters are the model's own (judged as saved); ``with_seed`` adds the seed's Bayesian
-    mixture on the same features (about 80 s on the demo). Without a model the features and
-    clusters are trained in memory, exactly as ``artist_listener_train`` would, and not saved.
+    Without a model the features and clusters are trained in memory, as
+    ``artist_listener_train`` would, and not saved; ``with_seed`` also judges the seed's
+    Bayesian mixture on the same features.
     """
     started = time.perf_counter()
     store = ModelStore(settings.model_dir)

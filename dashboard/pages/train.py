@@ -82,12 +82,12 @@ def training_form(config: Settings, model: Model | None) -> None:
             config, num_features=used.get("num_features"), num_clusters=used.get("num_clusters"),
             min_listeners=used.get("min_listeners"),
         )
-    c1, c2, c3 = st.columns(3)
-    features = c1.number_input("Features", 2, 512, defaults.num_features, key="train_features",
+    features_box, clusters_box, minimum_box = st.columns(3)
+    features = features_box.number_input("Features", 2, 512, defaults.num_features, key="train_features",
                                help="Size of each artist's listener profile (SVD components)")
-    clusters = c2.number_input("Clusters", 1, 100, defaults.num_clusters, key="train_clusters",
+    clusters = clusters_box.number_input("Clusters", 1, 100, defaults.num_clusters, key="train_clusters",
                                help="How many groups of artists to form")
-    minimum = c3.number_input("Minimum listeners", 1, 100_000, defaults.min_listeners,
+    minimum = minimum_box.number_input("Minimum listeners", 1, 100_000, defaults.min_listeners,
                               key="train_min_listeners",
                               help="Artists with fewer listeners are left out (too little evidence)")
     plan = training_plan(config)
