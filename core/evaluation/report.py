@@ -329,17 +329,21 @@ def method_role(name: str, default: str) -> str:
     return "baseline" if name in BASELINES else "other method"
 
 
+def data_judged(result: EvaluationResult) -> str:
+    """What the evaluation ran on and how long it took, as the CLI and the page both say it."""
+    data = result.meta.get("data", {})
+    return (f"{data.get('artists', 0):,} artists, {data.get('listeners', 0):,} listeners, "
+            f"{data.get('listens', 0):,} listens, {data.get('artists_with_chart_data', 0):,} "
+            f"artists with chart data ({float(result.meta.get('elapsed_s', 0)):.0f} s)")
+
+
 def format_evaluation(result: EvaluationResult) -> str:
     """The console table: methods x metrics (the default marked ``*``), then cluster quality."""
     table = result.methods.reindex(columns=list(TABLE_COLUMNS)).copy()
     table.index = [("* " if m == result.default_method else "  ") + m for m in table.index]
-    data = result.meta.get("data", {})
     lines = [
         f"evaluated {result.meta.get('model_version') or 'the default (no model saved yet)'} on "
-        f"{result.meta.get('warehouse', '?')}: {data.get('artists', 0):,} artists, "
-        f"{data.get('listeners', 0):,} listeners, {data.get('listens', 0):,} listens, "
-        f"{data.get('artists_with_chart_data', 0):,} artists with chart data "
-        f"({result.meta.get('elapsed_s', 0):.0f} s)",
+        f"{result.meta.get('warehouse', '?')}: {data_judged(result)}",
         "",
     ]
     with pd.option_context("display.width", 250, "display.max_columns", 30,

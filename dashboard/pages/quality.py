@@ -20,6 +20,7 @@ from core.evaluation.report import (
     CHARTED,
     METRICS,
     EvaluationResult,
+    data_judged,
     evaluate_and_store,
     headline,
     metric_frame,
@@ -72,12 +73,9 @@ def not_evaluated(model: Model) -> bool:
 
 
 def summary_line(result: EvaluationResult) -> str:
-    data = result.meta.get("data", {})
     when = str(result.meta.get("created_at", "?"))[:16].replace("T", " ")
     return (f"Evaluated {when} UTC on **{common.md(result.meta.get('warehouse', '?'))}**: "
-            f"{data.get('artists', 0):,} artists, {data.get('listeners', 0):,} listeners, "
-            f"{data.get('listens', 0):,} listens, {data.get('artists_with_chart_data', 0):,} "
-            f"artists with chart data ({float(result.meta.get('elapsed_s', 0)):.0f} s). "
+            f"{data_judged(result)}. "
             f"In the charts, the model's method (**{common.md(result.default_method)}**) is "
             "orange, other methods blue and baselines grey.")
 
