@@ -11,8 +11,7 @@ import re
 
 import streamlit as st
 
-from core.errors import UnknownArtistError
-from core.insights.clusters import artist_rows, search_artists, suggest_names, with_cluster_names
+from core.insights.clusters import artist_rows, no_match, search_artists, with_cluster_names
 from core.insights.graph import common_neighbours
 from core.insights.similarity import similar_artists
 from dashboard import common
@@ -52,12 +51,8 @@ query = st.text_input(
 if query.strip():
     results = search_artists(model, query, limit=MAX_RESULTS, names=names)
     if results.empty:
-        reason = None
-        try:
-            model.resolve(query)
-        except UnknownArtistError as exc:
-            reason = exc.reason  # e.g. "left out of training: 1 listener, below the minimum"
-        suggestions = suggest_names(model, query)
+        missing = no_match(model, query)
+        reason, suggestions = missing.reason, missing.suggestions
         st.warning(f"No artist called **{common.md(query.strip())}** in the model"
                    + (f": {reason}." if reason else ".")
                    + (" Did you mean one of these?" if suggestions else
