@@ -24,6 +24,8 @@ GOLDEN = Path(__file__).parent / "golden" / "demo_answers.json"
 ARTISTS = ["Britney Spears", "Radiohead", "Lady Gaga", "Coldplay", "Muse", "Rihanna",
            "MALICE MIZER", "Beyoncé", "Sigur Rós", "Guns N' Roses", "Röyksopp", "Shakira",
            "Destiny's Child", "Depeche Mode"]
+#: the upload tables that existed when the answers were recorded (newer ones have own tests)
+RECORDED_TABLES = ("ARTIST_SIMILARITY", "ARTIST_GEOGRAPHIC_RECOMMENDATIONS")
 COMMANDS = {
     "similarity": ["similarity", "--explain", "--top-n", "10"],
     "geographic": ["geographic"],
@@ -45,6 +47,8 @@ def _cli_answers(env: dict[str, str]) -> dict[str, Any]:
 def _table_rows(model: Model) -> dict[str, Any]:
     rows = {}
     for name, table in result_tables(model).items():
+        if name not in RECORDED_TABLES:
+            continue
         part = table[table["artist"].isin(ARTISTS)].drop(columns=["model_version"])
         part = part.sort_values(list(part.columns[:4])).reset_index(drop=True)
         rows[name] = json.loads(part.to_json(orient="records", force_ascii=False))

@@ -19,6 +19,7 @@ from core.config import Settings
 from core.errors import ConfigError, InsightsError
 from core.insights import similar_artists
 from core.insights.geographic import market_table, territory_summary
+from core.insights.scouting import emerging_peers
 from core.locking import BusyError, exclusive
 from core.model import Model
 from core.upload import (
@@ -30,6 +31,7 @@ from core.upload import (
     targets,
     upload_lock,
 )
+from core.upload.scouting_table import EMERGING_TABLE
 from core.upload.tables import result_tables
 from core.warehouse.duckdb import DuckDBWarehouse
 from testkit.generated import generated_model
@@ -46,12 +48,17 @@ def read(settings: Settings, table: str) -> pd.DataFrame:
     return DuckDBWarehouse(settings.duckdb_path).read_table(table)
 
 
-def test_both_tables_written_and_agree_with_insights(settings: Settings, demo_model: Model) -> None:
+def test_every_table_written_and_agrees_with_insights(settings: Settings, demo_model: Model) -> None:
     progress: list[tuple[str, float]] = []
     result = publish("duckdb", settings, demo_model, lambda m, f: progress.append((m, f)))
 
     similarity, geographic = read(settings, SIMILARITY_TABLE), read(settings, GEOGRAPHIC_TABLE)
-    assert result.counts == {SIMILARITY_TABLE: len(similarity), GEOGRAPHIC_TABLE: len(geographic)}
+    emerging = read(settings, EMERGING_TABLE)
+    assert result.counts == {SIMILARITY_TABLE: len(similarity), GEOGRAPHIC_TABLE: len(geographic),
+                             EMERGING_TABLE: len(emerging)}
+    radiohead = emerging[emerging["artist"] == "Radiohead"].sort_values("rank")
+    assert radiohead["emerging_artist"].tolist() == emerging_peers(demo_model, "Radiohead")[
+        "name"].tolist() != []
     assert len(similarity) == 10 * len(demo_model.artists)
     assert result.model_version == demo_model.version and result.target == "duckdb"
     assert set(similarity["model_version"]) == set(geographic["model_version"]) == {demo_model.version}

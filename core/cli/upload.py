@@ -1,7 +1,8 @@
 """``artist_listener_upload duckdb|snowflake|neo4j|neo4j-export``: publish the model's results.
 
-  duckdb        ARTIST_SIMILARITY and ARTIST_GEOGRAPHIC_RECOMMENDATIONS in the DuckDB warehouse
-  snowflake     the same two tables in Snowflake (SNOWFLAKE_* settings)
+  duckdb        ARTIST_SIMILARITY, ARTIST_GEOGRAPHIC_RECOMMENDATIONS and ARTIST_EMERGING_PEERS in
+                the DuckDB warehouse
+  snowflake     the same three tables in Snowflake (SNOWFLAKE_* settings)
   neo4j         the similarity graph in neo4j (NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD)
   neo4j-export  the graph as neo4j-admin CSV files and a cypher-shell script (--out DIR)
 

@@ -20,16 +20,12 @@ from core.litter import remove
 from core.locking import exclusive
 from core.model import Model
 from core.progress import ProgressCallback, no_progress
-from core.upload.tables import (
-    DEFAULT_MARKETS,
-    DEFAULT_SIMILAR,
-    GEOGRAPHIC_TABLE,
-    SIMILARITY_TABLE,
-)
+from core.upload.tables import DEFAULT_MARKETS, DEFAULT_SIMILAR, RESULT_TABLES
 from core.warehouse import open_warehouse
 from core.warehouse.base import Warehouse
 
 TARGETS = ("duckdb", "snowflake", "neo4j", "neo4j-export")
+TABLE_LIST = ", ".join(RESULT_TABLES)
 #: what an export killed mid-write leaves in its folder (``core.graph.export``)
 EXPORT_LITTER = (".*." + "[0-9a-f]" * 32 + ".partial",)
 
@@ -118,7 +114,7 @@ def targets(settings: Settings) -> list[TargetStatus]:
     where = (f"{settings.snowflake_account}/{settings.snowflake_database}.{settings.snowflake_schema}"
              if settings.snowflake_account else settings.source_description.removeprefix("Snowflake "))
     snowflake = (
-        f"tables {SIMILARITY_TABLE} and {GEOGRAPHIC_TABLE} in Snowflake {where}"
+        f"tables {TABLE_LIST} in Snowflake {where}"
         if not sf_missing else "Snowflake tables; set " + ", ".join(sf_missing)
     )
     neo4j = (
@@ -127,7 +123,7 @@ def targets(settings: Settings) -> list[TargetStatus]:
     )
     return [
         TargetStatus("duckdb", "DuckDB (embedded)", True, [],
-                     f"tables {SIMILARITY_TABLE} and {GEOGRAPHIC_TABLE} in {settings.duckdb_path}"),
+                     f"tables {TABLE_LIST} in {settings.duckdb_path}"),
         TargetStatus("snowflake", "Snowflake", not sf_missing, sf_missing, snowflake),
         TargetStatus("neo4j", "neo4j", not neo_missing, neo_missing, neo4j),
         TargetStatus("neo4j-export", "neo4j import files", True, [],
@@ -220,7 +216,7 @@ def _open_warehouse(target: str, settings: Settings) -> Warehouse:
     warehouse = open_warehouse(replace(settings, warehouse=target))
     if target == "snowflake":
         try:  # a missing grant fails here, before any table is built
-            warehouse.check_write_privileges([SIMILARITY_TABLE, GEOGRAPHIC_TABLE])
+            warehouse.check_write_privileges(list(RESULT_TABLES))
         except BaseException:
             warehouse.close()
             raise

@@ -1,7 +1,8 @@
-"""The two result tables, built for all artists at once.
+"""The result tables, built for all artists at once.
 
 ``ARTIST_SIMILARITY`` and ``ARTIST_GEOGRAPHIC_RECOMMENDATIONS`` are the seed's result tables
-(same names, the seed's columns first), widened with artist ids, ranks, shared listeners and the
+(same names, the seed's columns first; ``ARTIST_EMERGING_PEERS`` is ours, see
+``core.upload.scouting_table``), widened with artist ids, ranks, shared listeners and the
 model version so that a table can be joined back to the source tables and traced to a model.
 
 They hold the very answers ``core.insights`` gives for one artist: both read the numbers of
@@ -17,9 +18,12 @@ import pandas as pd
 from core.insights.market_ranking import OPPORTUNITY, RECOMMENDATION, TOP_MARKET, rank_territories
 from core.insights.markets import MIN_PEERS, MarketBlock, MarketMatrices
 from core.model import Model
+from core.upload.scouting_table import EMERGING_TABLE, emerging_table
 
 SIMILARITY_TABLE = "ARTIST_SIMILARITY"
 GEOGRAPHIC_TABLE = "ARTIST_GEOGRAPHIC_RECOMMENDATIONS"
+#: every result table, in the order they are written
+RESULT_TABLES = (SIMILARITY_TABLE, GEOGRAPHIC_TABLE, EMERGING_TABLE)
 
 SIMILARITY_COLUMNS = (
     "artist", "similar_artist", "similarity",  # the seed's columns
@@ -131,8 +135,9 @@ _GEOGRAPHIC_DTYPES = {
 
 def result_tables(model: Model, similar_n: int = DEFAULT_SIMILAR,
                   markets_n: int = DEFAULT_MARKETS) -> dict[str, pd.DataFrame]:
-    """Both result tables by name, in the order they are written."""
+    """Every result table by name, in the order they are written."""
     return {
         SIMILARITY_TABLE: similarity_table(model, similar_n),
         GEOGRAPHIC_TABLE: geographic_table(model, markets_n),
+        EMERGING_TABLE: emerging_table(model),
     }

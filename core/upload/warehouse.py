@@ -2,9 +2,9 @@
 
 ``write_table`` replaces a table atomically (DuckDB: one transaction; Snowflake: a staging
 table swapped in with one statement), so a reader sees each table either before or after an
-upload, and a failure or an interrupt leaves the previous table whole. The two tables are
+upload, and a failure or an interrupt leaves the previous table whole. The tables are
 written one after the other: between them, the similarity table may already be new while the
-geographic one is still old; their ``model_version`` column tells the two apart.
+geographic one is still old; their ``model_version`` column tells them apart.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from core.errors import InsightsError
 from core.model import Model
 from core.progress import ProgressCallback, StepProgress
+from core.upload.scouting_table import EMERGING_TABLE
 from core.upload.tables import (
     DEFAULT_MARKETS,
     DEFAULT_SIMILAR,
@@ -30,8 +31,9 @@ def upload_tables(
     markets_n: int = DEFAULT_MARKETS,
     progress: ProgressCallback | None = None,
 ) -> dict[str, int]:
-    """Build both tables in memory, then replace each in ``warehouse``; rows per table."""
-    step = StepProgress(progress, {"build": 1.0, SIMILARITY_TABLE: 1.0, GEOGRAPHIC_TABLE: 2.0})
+    """Build the tables in memory, then replace each in ``warehouse``; rows per table."""
+    step = StepProgress(progress, {"build": 1.0, SIMILARITY_TABLE: 1.0, GEOGRAPHIC_TABLE: 2.0,
+                                    EMERGING_TABLE: 0.5})
     step("build", 0.0, "building result tables")
     tables = result_tables(model, similar_n, markets_n)
     step("build", 1.0, "result tables built")
