@@ -25,6 +25,7 @@ from core.config import Settings
 from core.errors import InsightsError
 from core.insights import geographic_report, scouting, similarity_report, targeting
 from core.insights.batch import Report
+from core.insights.markets import MIN_PEERS
 from core.insights.roster import parse_names, roster_report
 from core.model import Model, ModelStore
 
@@ -43,9 +44,9 @@ def _parser() -> argparse.ArgumentParser:
                                              "and targeting; 5 markets and roster opportunities)")
     p.add_argument("--explain", action="store_true",
                    help="similarity: add shared listeners and listener shares to every pair")
-    p.add_argument("--min-peers", type=int, default=3,
+    p.add_argument("--min-peers", type=int, default=MIN_PEERS,
                    help="geographic: market peers that must stream in a territory before it is "
-                        "called an opportunity (default 3); fewer go to thin_evidence")
+                        f"called an opportunity (default {MIN_PEERS}); fewer go to thin_evidence")
     p.add_argument("--max-listeners", type=int, default=scouting.MAX_LISTENERS,
                    help="emerging: the most listeners an emerging artist may have "
                         f"(default {scouting.MAX_LISTENERS})")

@@ -37,7 +37,7 @@ from core.training.pushdown import (
 )
 from core.training.similarity import FeatureCosine, HybridSimilarity, SimilarityMethod
 from core.training.weighting import LogWeighting
-from core.warehouse import pushdown_sql as q
+from core.warehouse import pushdown_sql
 from core.warehouse.base import Warehouse
 
 STEPS = {"read": 3.0, "weight": 0.5, "factorize": 3.0, "normalize": 0.2, "cluster": 1.0,
@@ -476,7 +476,7 @@ def _train_pushdown(
             counts.update(runner.scan_summary())
             scans = runner.scans
         finally:
-            runner.drop(*q.ALL_TABLES)
+            runner.drop(*pushdown_sql.ALL_TABLES)
     fingerprint = _fingerprint((listens.artist_ids, listens.listeners, listens.streams),
                                markets, tables)
     steps = {
