@@ -51,7 +51,7 @@ class Popularity(SimilarityMethod):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Same answer as the shared dense ``similar`` (ties to the lower index, float32 scores),
         from one global ranking: every row's list is the most popular artists minus itself, so
-        there is no need to rank all artists once per artist (15 s of the demo's evaluation)."""
+        there is no need to rank all artists once per artist."""
         rows, allowed = self._rows_and_mask(rows, candidates)
         idx = np.full((len(rows), top_k), -1, np.int32)
         sim = np.zeros((len(rows), top_k), np.float32)
@@ -77,7 +77,7 @@ class RandomSimilarity(SimilarityMethod):
 
     ``similar`` draws ``top_k`` distinct candidates per artist instead of ranking a random
     score for every artist (the dense ``score_rows`` path, kept for completeness): the same
-    distribution at a fraction of the cost (20 s of the demo's evaluation before).
+    distribution at a fraction of the cost.
     """
 
     def __init__(self, random_state: int = 0) -> None:

@@ -189,7 +189,7 @@ def user_side_sql(width: int, parts: int = 1, part: int = 0) -> str:
     With ``parts`` > 1 only listeners with ``usr mod parts = part`` are aggregated; part 0
     creates the table and the others append. The GROUP BY holds l sums per listener, so for
     millions of listeners its state alone is gigabytes: in parts it fits a bounded memory
-    instead of spilling (DuckDB spilled 37 GB for 50M rows and 1M listeners in one part).
+    instead of spilling (measured in benchmarks/README.md, *Training pushed down*).
     """
     sums = ", ".join(f"SUM(w.w * q.{c}) AS {c}" for c in _columns(width))
     where = f"WHERE MOD(w.usr, {int(parts)}) = {int(part)}" if parts > 1 else ""
