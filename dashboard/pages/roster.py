@@ -58,8 +58,7 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     text = st.text_area(
         "Artists, one per line, or a pasted CSV", key=TEXT_KEY, height=170,
-        placeholder="Radiohead\nTyler, The Creator\nBeyoncé\n\nor a CSV with an artist column:\n"
-                    'artist,label\n"Tyler, The Creator",Columbia',
+        placeholder="e.g.\nRadiohead\nTyler, The Creator\nBeyoncé",
         help="One name per line, or CSV text whose header has an artist, artistname or name column "
              "(quote names that contain commas, as a spreadsheet's CSV export does).",
     )
@@ -114,6 +113,7 @@ if view.map.unmapped:
     st.caption("Not on the map (still in the table below): " + ", ".join(view.map.unmapped) + ".")
 
 st.subheader("Territories, summed over the roster")
+st.caption(f"{len(view.territories)} territories, biggest summed gap first.")
 st.dataframe(
     view.territories, hide_index=True, width="stretch", key="roster_territories",
     column_config={
