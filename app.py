@@ -25,6 +25,7 @@ PAGES = [
     st.Page("dashboard/pages/search.py", title="Artist search", icon=":material/search:",
             default=True),
     st.Page("dashboard/pages/markets.py", title="Markets", icon=":material/public:"),
+    st.Page("dashboard/pages/roster.py", title="Roster", icon=":material/groups:"),
     st.Page("dashboard/pages/clusters.py", title="Clusters", icon=":material/hub:"),
     st.Page("dashboard/pages/quality.py", title="Model quality", icon=":material/query_stats:"),
     st.Page("dashboard/pages/train.py", title="Train & upload", icon=":material/model_training:"),

@@ -34,9 +34,9 @@ pytestmark = [
                        reason=f"needs {CHROMIUM} and {CHROMEDRIVER}"),
 ]
 
-TITLES = ["Artist search", "Markets", "Clusters", "Model quality", "Train & upload"]
+TITLES = ["Artist search", "Markets", "Roster", "Clusters", "Model quality", "Train & upload"]
 #: what the legacy page list showed instead: the file names, as written
-FILE_NAMES = {"app", "common", "clusters", "markets", "quality", "search", "train"}
+FILE_NAMES = {"app", "common", "clusters", "markets", "quality", "roster", "search", "train"}
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +70,7 @@ def _navigation(driver: Any) -> list[str]:
 
 @pytest.mark.parametrize(("path", "heading", "width"), [
     ("markets", "Markets", 1280),  # first: the very first request this server sees
+    ("roster", "Roster", 1600),
     ("clusters", "Clusters", 1600),
     ("quality", "Model quality", 1280),
     ("train", "Train & upload", 1600),

@@ -7,7 +7,17 @@ import pytest
 
 from core.errors import InsightsError
 from core.insights.opportunities import opportunity_table, ranked_opportunities
-from core.insights.roster import TERRITORY_COLUMNS, parse_names, roster_report
+from core.insights.roster import (
+    OPPORTUNITY_COLUMNS,
+    SAMPLE_ROSTER,
+    TERRITORY_COLUMNS,
+    TERRITORY_TABLE_COLUMNS,
+    decode_names,
+    parse_names,
+    roster_names,
+    roster_report,
+    roster_view,
+)
 from tests import test_insights
 
 hand_model = test_insights.hand_model  # the hand-made model, arithmetic checked by hand
@@ -68,3 +78,37 @@ def test_nobody_known_is_an_empty_answer(hand_model):
 ])
 def test_parse_names(text, names):
     assert parse_names(text) == names
+
+
+def test_decode_names_reads_utf8_and_says_when_a_file_is_not() -> None:
+    assert decode_names("\ufeffSigur Rós\n".encode()) == "Sigur Rós\n"  # a BOM is not a name
+    with pytest.raises(InsightsError, match=r"roster\.csv is not UTF-8 text \(byte 3 "):
+        decode_names(b"Caf\xe9\n", "roster.csv")  # Latin-1
+
+
+def test_roster_names_joins_pasted_and_uploaded_names_once() -> None:
+    uploaded = b'artist,label\n"Tyler, The Creator",Columbia\nMuse,Warner\n'
+    assert roster_names("Muse\nBeyoncé\n", uploaded) == ["Muse", "Beyoncé", "Tyler, The Creator"]
+    assert roster_names("", None) == []
+    assert parse_names(SAMPLE_ROSTER)[1] == "Tyler, The Creator"
+
+
+def test_roster_view_tables_and_map(hand_model):
+    view = roster_view(hand_model, ["target", "Nobody", "No Data"], min_peers=2)
+    assert view.answered == ["Target", "No Data"]  # the model's spelling
+    assert view.without_opportunities == ["No Data"]
+    assert view.unknown[0][0] == "Nobody"
+    assert list(view.opportunities.columns) == OPPORTUNITY_COLUMNS
+    assert view.opportunities[["artist", "territory"]].values.tolist() == [["Target", "France"]]
+    row = view.opportunities.iloc[0]
+    assert row["gap"] == row["expected"] - row["actual"] and row["peers"] == 2
+    assert list(view.territories.columns) == TERRITORY_TABLE_COLUMNS
+    assert view.territories["artist_names"].tolist() == ["Target"]
+    assert view.territories["gap"].iat[0] == row["gap"]
+    assert view.map.frame[["id", "gap"]].values.tolist() == [["250", pytest.approx(row["gap"], abs=1)]]
+
+
+def test_roster_view_of_nobody_known_is_empty_not_an_error(hand_model):
+    view = roster_view(hand_model, ["Nobody"])
+    assert view.opportunities.empty and view.territories.empty and view.map.frame.empty
+    assert view.answered == []

@@ -26,7 +26,7 @@ from core.errors import InsightsError
 from core.insights import geographic_report, scouting, similarity_report, targeting
 from core.insights.batch import Report
 from core.insights.markets import MIN_PEERS
-from core.insights.roster import parse_names, roster_report
+from core.insights.roster import decode_names, parse_names, roster_report
 from core.model import Model, ModelStore
 
 
@@ -69,15 +69,11 @@ def collect_names(args: argparse.Namespace) -> list[str]:
     names += args.name
     if args.names_file:
         try:
-            text = args.names_file.read_text(encoding="utf-8")
-            names += parse_names(text) if args.kind == "roster" else text.splitlines()
-        except UnicodeDecodeError as exc:
-            raise InsightsError(
-                f"names file {args.names_file} is not UTF-8 text (byte {exc.start} cannot be "
-                "decoded); save it as UTF-8"
-            ) from None
+            data = args.names_file.read_bytes()
         except OSError as exc:
             raise InsightsError(f"cannot read names file {args.names_file}: {exc.strerror}") from None
+        text = decode_names(data, f"names file {args.names_file}")  # the dashboard's rule too
+        names += parse_names(text) if args.kind == "roster" else text.splitlines()
     names = [n.strip() for n in names if n.strip()]
     if not names:
         raise InsightsError('give at least one artist name, e.g. "Coldplay,Muse" or --names-file')

@@ -6,6 +6,10 @@ backed by at least ``min_peers`` market peers). For the roster: every artist's b
 opportunities (all of them, not only its top ``top_n``) summed by territory, ranked by summed
 gap, with the artists contributing and the ISO code the map needs. Names not in the model are
 reported with suggestions; they do not stop the others.
+
+``roster_view`` shapes the report for the dashboard (tables with plain columns and the map's
+per-country frame); ``decode_names`` and ``roster_names`` read what was pasted or uploaded, the
+same rules as the CLI's ``--names-file``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import pandas as pd
 
 from core.errors import InsightsError, UnknownArtistError
 from core.insights.batch import for_each_name
+from core.insights.markets import TOTAL
+from core.insights.markets_view import MapData, map_data
 from core.insights.opportunities import MIN_PEERS, opportunity_table, ranked_opportunities
 from core.model import Model
 
@@ -28,6 +34,12 @@ TOP_N = 5
 NAME_COLUMNS = ("artist", "artistname", "artist_name", "artist name", "name")
 TERRITORY_COLUMNS = ["territory", "gap", "artists", "artist_names", "expected_streams",
                      "actual_streams", "country_code"]
+#: the dashboard's sample: demo artists, as a label's CSV export (a name with a comma, quoted)
+SAMPLE_ROSTER = ('artist,label\nRadiohead,XL\n"Tyler, The Creator",Columbia\nBeyoncé,Parkwood\n'
+                 "Arcade Fire,Merge\nMuse,Warner\n")
+#: the dashboard's tables: one row per (roster artist, opportunity) and per territory
+OPPORTUNITY_COLUMNS = ["artist", "territory", "gap", "expected", "actual", "peers"]
+TERRITORY_TABLE_COLUMNS = ["territory", "gap", "artists", "artist_names", "expected", "actual"]
 #: every backed opportunity of an artist counts towards the roster's territories
 _ALL = 1_000_000
 
@@ -79,6 +91,24 @@ def parse_names(text: str) -> list[str]:
     return list(seen)
 
 
+def decode_names(data: bytes, source: str = "names file") -> str:
+    """The text of an uploaded or named file: UTF-8 (a byte-order mark is fine); anything else
+    is an error that says so, since guessing an encoding would silently garble accents."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InsightsError(f"{source} is not UTF-8 text (byte {exc.start} cannot be decoded); "
+                            "save it as UTF-8") from None
+
+
+def roster_names(pasted: str = "", uploaded: bytes | None = None, source: str = "the file") -> list[str]:
+    """The pasted names, then the uploaded file's, each name once (as first written)."""
+    names = parse_names(pasted)
+    if uploaded is not None:
+        names += parse_names(decode_names(uploaded, source))
+    return list(dict.fromkeys(names))
+
+
 def _entry(row: pd.Series) -> dict[str, Any]:
     lift = row["lift"]
     return {
@@ -121,3 +151,77 @@ def roster_report(model: Model, names: Iterable[str], *, top_n: int = TOP_N,
         table = table.sort_values(["gap", "territory"], ascending=[False, True], kind="stable")
         report.territories = table[TERRITORY_COLUMNS].reset_index(drop=True)
     return report
+
+
+@dataclass(frozen=True)
+class RosterView:
+    """The roster as the dashboard shows it; plain frames and lists, so it can be cached."""
+
+    opportunities: pd.DataFrame
+    territories: pd.DataFrame
+    map: MapData
+    unknown: list[tuple[str, list[str]]]
+    answered: list[str]
+    without_opportunities: list[str]
+
+
+def opportunity_rows(report: RosterReport, model: Model) -> pd.DataFrame:
+    """Every roster artist's top opportunities in one table, artists in roster order, each
+    named as the model spells it. Columns ``OPPORTUNITY_COLUMNS``."""
+    records = [
+        {"artist": _spelling(model, asked), "territory": e["territory"], "gap": e["gap"],
+         "expected": e["expected_streams"], "actual": e["actual_streams"],
+         "peers": e["peers_with_data"]}
+        for asked, entries in report.artists.items() for e in entries
+    ]
+    return pd.DataFrame(records, columns=OPPORTUNITY_COLUMNS).astype(
+        {"gap": "int64", "expected": "int64", "actual": "int64", "peers": "int64"})
+
+
+def territory_table(report: RosterReport) -> pd.DataFrame:
+    """The roster's territories, biggest summed gap first, streams rounded, the contributing
+    artists as one comma-separated string (as a CSV cell should read).
+    Columns ``TERRITORY_TABLE_COLUMNS``."""
+    t = report.territories
+    return pd.DataFrame({
+        "territory": t["territory"].astype(str),
+        "gap": t["gap"].astype(float).round().astype("int64"),
+        "artists": t["artists"].astype("int64"),
+        "artist_names": t["artist_names"].map(", ".join),
+        "expected": t["expected_streams"].astype(float).round().astype("int64"),
+        "actual": t["actual_streams"].astype(float).round().astype("int64"),
+    }, columns=TERRITORY_TABLE_COLUMNS)
+
+
+def roster_map(report: RosterReport) -> MapData:
+    """The roster's territories on the world map: ``markets_view.map_data`` of a table shaped
+    like one artist's (a "total" row per territory), so spellings and small or unknown
+    countries are handled as on the Markets page. Metrics: gap, expected and actual streams."""
+    t = report.territories
+    table = pd.DataFrame({
+        "territory": t["territory"], "store": TOTAL,
+        "actual_streams": t["actual_streams"].astype(float),
+        "modeled_streams": float("nan"),  # an average of peers' streams: not summed for a roster
+        "expected_streams": t["expected_streams"].astype(float),
+        "gap": t["gap"].astype(float),
+        "lift": float("nan"), "peers_with_data": t["artists"], "evidence": "ok",
+    })
+    return map_data(table)
+
+
+def roster_view(model: Model, names: Iterable[str], *, top_n: int = TOP_N,
+                min_peers: int = MIN_PEERS) -> RosterView:
+    """``roster_report`` as tables, the map's frame and the names to report."""
+    report = roster_report(model, names, top_n=top_n, min_peers=min_peers)
+    return RosterView(
+        opportunities=opportunity_rows(report, model),
+        territories=territory_table(report),
+        map=roster_map(report),
+        unknown=[(e.name, list(e.suggestions)) for e in report.unknown],
+        answered=[_spelling(model, n) for n in report.artists],
+        without_opportunities=[_spelling(model, n) for n, e in report.artists.items() if not e],
+    )
+
+
+def _spelling(model: Model, name: str) -> str:
+    return str(model.artists["artistname"].iat[model.resolve(name)])
