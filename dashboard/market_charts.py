@@ -88,7 +88,8 @@ def store_chart(breakdown: pd.DataFrame, territory: str) -> alt.Chart:
             yOffset=alt.YOffset("measure:N", sort=present),
             # "~s" with whole-number ticks: 0, 500k, 1M (never "0M" or "0.5M")
             x=alt.X("streams:Q", title="Streams",
-                    axis=alt.Axis(format="~s", tickMinStep=1, labelExpr=STREAMS_LABEL)),
+                    axis=alt.Axis(format="~s", tickMinStep=1, tickCount=6,
+                                  labelExpr=STREAMS_LABEL)),
             color=alt.Color("measure:N", title=None, sort=present,
                             scale=alt.Scale(domain=present,
                                             range=[MEASURE_COLOURS[m] for m in present]),

@@ -252,7 +252,9 @@ else:
          "Each peer's part of the modeled figure is its weight × its streams here; the parts "
          "add up to the modeled streams.")
         + " Peers that do not stream here add nothing and are not listed.")
-    shown = behind if charting else behind.drop(columns=["expected", "expected_weight"])
+    # six columns fit a 1280 px screen; the download has them all
+    shown = behind.drop(columns=["weight", "modeled"] if charting else
+                        ["expected", "expected_weight"])
     st.dataframe(
         shown, hide_index=True, width="stretch", key="territory_peers",
         column_config={
@@ -274,7 +276,7 @@ else:
                 help="Its part of the expected streams"),
         },
     )
-    download(shown, f"peers in {territory}", artist, "territory_peers")
+    download(behind, f"peers in {territory}", artist, "territory_peers")
 
 st.markdown(f"##### Fans of similar artists to target in {common.md(territory)}")
 try:
@@ -296,7 +298,7 @@ elif fans is not None:
         fans.drop(columns=["artistnum"]), hide_index=True, width="stretch", key="targeting",
         column_config={
             "rank": st.column_config.NumberColumn("#", width="small"),
-            "name": st.column_config.TextColumn("Fans of", pinned=True),
+            "name": "Fans of",
             "similarity": st.column_config.ProgressColumn("Similarity", min_value=0.0,
                                                           max_value=1.0, format="%.2f"),
             "streams_in_country": streams_column(f"Streams in {territory}",
@@ -311,7 +313,7 @@ elif fans is not None:
     )
     download(fans, f"fans to target in {territory}", artist, "targeting")
 
-st.markdown(f"##### Per store in {common.md(territory)}")
+st.markdown("##### Per store")
 breakdown = store_breakdown(table, territory)
 st.altair_chart(store_chart(breakdown, territory), width="stretch", key="store_chart")
 download(breakdown, f"stores in {territory}", artist, "stores")
