@@ -60,7 +60,7 @@ def download_labels(at: AppTest) -> list[str]:
 def test_one_where_to_grow_answer_leads_and_no_competing_list(env: dict[str, str]) -> None:
     at = markets_page("Metallica")
     headings = [s.value for s in at.subheader]
-    assert headings[0] == "Where to grow: opportunities ranked by gap"
+    assert headings[0] == "Opportunities: where to grow, ranked by gap"
     assert not any("recommended territories" in h.lower() for h in headings)
     assert not has_table_with(at, "section") and not has_table_with(at, "modeled_streams")
     captions = "\n".join(c.value for c in at.caption)

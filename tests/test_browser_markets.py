@@ -82,7 +82,7 @@ def test_markets_page_fits_the_screen_and_shows_the_drilldown(
     # a shared link: the artist follows the session, the territory comes from the URL
     driver.get(f"http://127.0.0.1:{server}/markets?country=Germany&artist={artist}")
     wait_for(driver, '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg')
-    wait_for_text(driver, "Where to grow: opportunities ranked by gap")
+    wait_for_text(driver, "Opportunities: where to grow, ranked by gap")
     wait_for_text(driver, "The peers behind Germany")
     settle(driver, 3.0)
     body = driver.find_element(By.TAG_NAME, "body").text

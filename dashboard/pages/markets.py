@@ -156,7 +156,7 @@ if notes:
 peers_help = (f"How many of its {len(peers)} market peers stream in this territory "
               f"(at least {MIN_PEERS} needed to recommend it)")
 if charting:
-    st.subheader("Where to grow: opportunities ranked by gap")
+    st.subheader("Opportunities: where to grow, ranked by gap")
     st.caption(f"Territories **ranked by gap** (expected − actual), biggest first: where "
                f"{common.md(artist)} streams less than its peers' shares predict. Only "
                f"territories where at least {MIN_PEERS} of its {len(peers)} market peers "
