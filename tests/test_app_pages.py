@@ -48,7 +48,7 @@ def run_app(page: str | None = None, **state: object) -> AppTest:
 
 
 #: a column only that table has (st.dataframe keys are not visible to AppTest)
-TABLES = {"search_results": "has_markets", "similar_table": "rank", "market_table": "section",
+TABLES = {"search_results": "has_markets", "similar_table": "rank", "modeled_territories": "modeled",
           "opportunities": "lift", "graph_nodes": "role", "cluster_summary": "best_known",
           "peers": "weight"}
 
@@ -187,8 +187,8 @@ def test_markets_follow_the_selection_and_switch_the_map_metric(trained_env: dic
     assert "url" not in json.dumps(world["data"])  # inlined shapes, works offline
     captions = texts(at.caption)
     assert "Singapore" in captions and "Atlantis" in captions  # listed, not silently dropped
-    table = frame(at, "market_table")
-    assert set(table["section"]) <= {"Top market", "Recommended"} and len(table) > 0
+    assert not any("section" in df.value.columns for df in at.dataframe)  # one where-to-grow list
+    table = frame(at, "opportunities")
     assert (table["gap"] == table["expected"] - table["actual"]).all()  # the opportunity model's gap
     radio.set_value("expected_streams").run()
     assert map_metric(vega_specs(at)[0]) == "expected_streams"
@@ -212,8 +212,8 @@ def test_opportunities_are_ranked_by_gap_and_thin_evidence_is_named(trained_env:
     note = next(c.value for c in at.caption if c.value.startswith("Not recommended"))
     assert all(t in note for t in thin.index) and not any(t in note for t in ranked["territory"])
     help_texts = {c.get("label"): c.get("help", "") for c in json.loads(
-        table_element(at, "market_table").proto.columns).values()}
-    assert "Expected − actual" in help_texts["Gap"] and "share" in help_texts["Expected"]
+        table_element(at, "opportunities").proto.columns).values()}
+    assert "Expected − actual" in help_texts["Gap"] and "share" in help_texts["Expected streams"]
 
 
 def test_switching_to_an_artist_without_charts_falls_back_from_the_gap(
@@ -242,9 +242,10 @@ def test_artist_without_chart_data_is_explained_and_still_modeled(trained_env: d
     radio = at.radio(key="map_metric")
     assert radio.value == "modeled_streams"
     assert radio.options == ["Actual streams", "Modeled streams (peers' average)"]
-    table = frame(at, "market_table")
-    assert (table["actual"] == 0).all() and (table["modeled"] > 0).any()
-    assert "gap" not in table.columns and "expected" not in table.columns  # not a row of zeros
+    table = frame(at, "modeled_territories")
+    assert (table["modeled"] > 0).all() and list(table["modeled"]) == sorted(table["modeled"],
+                                                                            reverse=True)
+    assert not any({"gap", "expected"} & set(df.value.columns) for df in at.dataframe)  # no zeros
     assert not any("lift" in df.value.columns for df in at.dataframe)  # no opportunities table
     peers = frame(at, "peers")
     assert NO_CHARTS not in set(peers["name"]) and peers["weight"].sum() == pytest.approx(1.0)

@@ -188,7 +188,7 @@ def test_every_page_renders_in_a_real_browser_without_network_failures(
     # -- Markets: the choropleth renders (canvas or svg) and follows the selection
     go_to(driver, "markets")
     wait_for(driver, '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg')
-    wait_for_text(driver, "Top markets and recommended territories")
+    wait_for_text(driver, "Opportunities: where to grow, ranked by gap")
     settle(driver, 2.5)
     picker = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input')
     assert picker.get_attribute("value") == "Beyoncé"  # the selection followed the analyst

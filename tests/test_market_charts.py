@@ -63,3 +63,25 @@ def test_market_answers_load_no_chart_or_ui_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "[]"
+
+
+def test_gap_legend_is_symmetric_around_zero_with_signed_labelled_ends(model: Model) -> None:
+    data = markets_view.map_data(opportunity_table(model, "Metallica"))
+    extent = markets_view.gap_extent(data)
+    assert extent > 0
+    colour = world_map_chart(data, "gap").to_dict()["layer"][1]["encoding"]["color"]
+    assert colour["scale"]["domain"] == [-extent, extent] and colour["scale"]["domainMid"] == 0
+    legend = colour["legend"]
+    assert legend["values"] == [-extent, 0.0, extent]  # both ends and 0 are labelled
+    low, high = (markets_view.compact_number(v, signed=True) for v in (-extent, extent))
+    assert low.startswith("−") and high.startswith("+") and low[1:] == high[1:]
+    assert f"'{low}'" in legend["labelExpr"] and f"'{high}'" in legend["labelExpr"]
+    assert legend["labelLimit"] >= 100  # the minus sign is not clipped
+
+
+def test_store_axis_labels_whole_numbers_without_a_0m_tick(model: Model) -> None:
+    table = opportunity_table(model, "Metallica")
+    territory = table["territory"].iloc[0]
+    axis = store_chart(markets_view.store_breakdown(table, territory), territory).to_dict()[
+        "encoding"]["x"]["axis"]
+    assert axis["tickMinStep"] == 1 and "datum.value == 0 ? '0'" in axis["labelExpr"]

@@ -34,9 +34,11 @@ from core.insights.markets import MIN_PEERS, TOTAL, has_market_data, market_peer
 from core.insights.opportunities import ranked_opportunities
 from core.model import Model
 
-__all__ = ["METRICS", "MapData", "default_metric", "describe_thin", "has_market_data", "map_data",
-           "map_metrics", "market_highlights", "market_peer_table", "opportunities", "own_total",
-           "store_breakdown", "territory_totals", "thin_evidence"]
+__all__ = ["METRICS", "PEER_COLUMNS", "MapData", "biggest_markets", "compact_number",
+           "default_metric", "describe_thin", "gap_extent", "has_market_data", "map_data",
+           "map_metrics", "market_highlights", "market_peer_table", "modeled_territories",
+           "opportunities", "own_total", "store_breakdown", "territory_choices",
+           "territory_figures", "territory_peers", "territory_totals", "thin_evidence"]
 
 #: map metrics: column -> label shown to the analyst
 METRICS: dict[str, str] = {
@@ -52,6 +54,10 @@ TOTAL_COLUMNS = ("territory", *STREAM_COLUMNS, "lift", "peers_with_data", "evide
 MAP_COLUMNS = ("id", "country", "territory", *STREAM_COLUMNS)
 OPPORTUNITY_COLUMNS = ("territory", "actual", "expected", "gap", "lift", "peers_with_data")
 MEASURES = {"actual_streams": "Actual", "modeled_streams": "Modeled", "expected_streams": "Expected"}
+PEER_COLUMNS = ("name", "similarity", "weight", "streams", "share", "modeled", "expected",
+                "expected_weight")
+MODELED_COLUMNS = ("territory", "modeled", "peers_with_data")
+BIGGEST_COLUMNS = ("territory", "actual")
 
 
 def own_total(table: pd.DataFrame) -> float:
@@ -240,3 +246,121 @@ def market_peer_table(model: Model, row: int) -> pd.DataFrame:
         "listeners": artists["listeners"].to_numpy()[peers].astype(np.int64),
         "genre": artists["genre"].to_numpy()[peers],
     })
+
+
+def compact_number(value: float, signed: bool = False) -> str:
+    """A stream count as people say it (13.5M, 250k, 870), with "+"/"−" when ``signed``:
+    one spelling for the page's figures and the map legend's ends."""
+    rounded = float(f"{abs(float(value)):.3g}")  # three significant digits
+    text = f"{rounded:.0f}"
+    for limit, suffix in ((1e3, "k"), (1e6, "M"), (1e9, "B")):
+        if rounded >= limit:
+            text = f"{rounded / limit:g}{suffix}"
+    if text == "0":
+        return text
+    return ("−" if value < 0 else "+" if signed else "") + text
+
+
+def gap_extent(data: MapData) -> float:
+    """The largest |gap| on the map (0 without gaps): the diverging legend runs from minus to
+    plus this value, so 0 sits in the middle and the biggest gap at one end."""
+    gaps = pd.to_numeric(data.frame["gap"], errors="coerce").abs().dropna()
+    return float(gaps.max()) if len(gaps) else 0.0
+
+
+def biggest_markets(table: pd.DataFrame, top_n: int = 5) -> pd.DataFrame:
+    """Where the artist streams most now (the seed's ``top_markets``: highest actual totals),
+    as context for the opportunities, not a second recommendation. Columns ``BIGGEST_COLUMNS``."""
+    summary = territory_summary(store_rows(table), top_n)
+    return pd.DataFrame(
+        [(entry["territory"], dict(entry["actual_streams"]).get(TOTAL, 0))  # type: ignore[call-overload]
+         for entry in summary["top_markets"]],
+        columns=list(BIGGEST_COLUMNS))
+
+
+def modeled_territories(table: pd.DataFrame) -> pd.DataFrame:
+    """For an artist without streams of its own: every territory by its peers' average streams
+    (modeled), most first, with how many peers stream there. Columns ``MODELED_COLUMNS``."""
+    totals = territory_rows(table)
+    totals = totals[totals["modeled_streams"] > 0].sort_values(
+        ["modeled_streams", "territory"], ascending=[False, True], kind="stable")
+    return pd.DataFrame({
+        "territory": totals["territory"].to_numpy(),
+        "modeled": totals["modeled_streams"].round().astype(np.int64).to_numpy(),
+        "peers_with_data": totals["peers_with_data"].astype(np.int64).to_numpy(),
+    }, columns=list(MODELED_COLUMNS))
+
+
+def territory_choices(table: pd.DataFrame) -> list[str]:
+    """The territories a drill-down offers, in the page's order: the opportunities (biggest gap
+    first), then the other territories by actual streams, then by modeled streams."""
+    if table.empty:
+        return []
+    totals = territory_rows(table).sort_values(
+        ["actual_streams", "modeled_streams", "territory"], ascending=[False, False, True],
+        kind="stable")
+    return list(dict.fromkeys([*opportunities(table, top_n=len(totals))["territory"],
+                               *totals["territory"]]))
+
+
+def territory_figures(table: pd.DataFrame, territory: str) -> dict[str, float]:
+    """One territory's totals: actual, modeled, expected, gap, lift and peers_with_data (the
+    numbers the drill-down explains)."""
+    totals = territory_rows(table)
+    part = totals[totals["territory"] == territory]
+    if part.empty:
+        raise KeyError(territory)
+    first = part.iloc[0]
+    return {
+        "actual": float(first["actual_streams"]), "modeled": float(first["modeled_streams"]),
+        "expected": float(first["expected_streams"]), "gap": float(first["gap"]),
+        "lift": float(first["lift"]) if "lift" in part and pd.notna(first["lift"]) else float("nan"),
+        "peers_with_data": int(first.get("peers_with_data", 0)),
+    }
+
+
+def territory_peers(model: Model, row: int, territory: str) -> pd.DataFrame:
+    """The market peers behind one territory's figures: who streams there, how much, and what
+    each adds, with the arithmetic of ``core.insights.markets``.
+
+    Columns ``PEER_COLUMNS``: similarity, weight (similarity ÷ the peers' sum), streams (the
+    peer's streams there, all stores), share (of the peer's own streams), modeled (weight ×
+    streams; the rows sum to the modeled figure), expected (the artist's total × weight ×
+    share; the rows sum to the expected figure) and expected_weight (its part of expected).
+    Only peers that stream there, so the row count is ``peers_with_data``; biggest part first.
+    """
+    peers, sims = market_peers(model, row)
+    empty = pd.DataFrame(columns=list(PEER_COLUMNS))
+    if len(peers) == 0 or model.markets.empty:
+        return empty
+    weights = pd.Series(sims / sims.sum(), index=peers).groupby(level=0).sum()
+    similarity = pd.Series(sims, index=peers).groupby(level=0).max()
+    markets = model.markets
+    own = markets[markets["row"] == row]
+    artist_total = float(own["streams"].sum())
+    theirs = markets[markets["row"].isin(weights.index)]
+    totals = theirs.groupby("row")["streams"].sum()
+    there = theirs[theirs["countryname"].astype(str) == territory].groupby("row")["streams"].sum()
+    there = there[there > 0]
+    if there.empty:
+        return empty
+    rows = there.index.to_numpy(np.int64)
+    weight = weights.reindex(rows).to_numpy(np.float64)
+    streams = there.to_numpy(np.float64)
+    share = streams / totals.reindex(rows).to_numpy(np.float64)
+    expected = artist_total * weight * share
+    expected_sum = float(expected.sum())
+    frame = pd.DataFrame({
+        "name": model.artists["artistname"].to_numpy(dtype=object)[rows],
+        "similarity": similarity.reindex(rows).to_numpy(np.float64),
+        "weight": weight,
+        "streams": streams,
+        "share": share,
+        "modeled": weight * streams,
+        "expected": expected,
+        "expected_weight": expected / expected_sum if expected_sum > 0 else np.zeros(len(rows)),
+    })
+    key = "expected" if artist_total > 0 else "modeled"
+    frame = frame.sort_values([key, "similarity", "name"], ascending=[False, False, True],
+                              kind="stable")
+    return frame.reset_index(drop=True)[list(PEER_COLUMNS)]
