@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.dashboard_fixtures import make_chrome, network_problems
+from testkit.browser import make_chrome, network_problems
 from tests.test_browser import (  # noqa: F401  (fixtures)
     WAIT,
     pytestmark,
