@@ -230,27 +230,11 @@ def test_describe_thin_shortens_a_long_list() -> None:
     assert text is not None and "T11 (2 peers) and 3 more." in text and "T12" not in text
 
 
-def test_market_highlights_add_expected_and_gap_by_hand(hand_model: Model) -> None:
-    table = opportunity_table(hand_model, "Target")
-    highlights = markets_view.market_highlights(table, top_n=2).set_index("territory")
-    assert list(highlights.columns[:5]) == ["section", "actual", "modeled", "expected", "gap"]
-    assert list(highlights.index) == ["United States", "Germany", "France", "Japan"]
-    assert list(highlights["section"]) == ["Top market"] * 2 + ["Recommended"] * 2
-    us = highlights.loc["United States"]
-    assert (us["actual"], us["modeled"], us["expected"]) == (150, 650, round(160 * US_SHARE))
-    assert us["gap"] == round(160 * US_SHARE) - 150
-    assert (highlights["gap"] == highlights["expected"] - highlights["actual"]).all()
-    assert (us["apple actual"], us["spotify actual"], us["apple modeled"]) == (50, 100, 0)
-
-
 def test_an_artist_without_own_streams_gets_the_modeled_view_only(hand_model: Model) -> None:
     table = opportunity_table(hand_model, "No Charts")
     assert markets_view.own_total(table) == 0
     assert markets_view.map_metrics(table) == ["actual_streams", "modeled_streams"]
     assert markets_view.default_metric(table) == "modeled_streams"
-    highlights = markets_view.market_highlights(table)
-    assert "expected" not in highlights.columns and "gap" not in highlights.columns
-    assert (highlights["modeled"] > 0).all()
     assert markets_view.opportunities(table).empty and markets_view.thin_evidence(table).empty
     long = markets_view.store_breakdown(table, "United States")
     assert set(long["measure"]) == {"Actual", "Modeled"}
@@ -283,16 +267,6 @@ def test_two_spellings_of_one_country_are_summed_on_one_shape() -> None:
     assert frame.loc["826", "expected_streams"] == 8.0
     assert frame.loc["826", "territory"] == "UK, United Kingdom"
     assert frame.loc["250", "gap"] == -5.0
-
-
-def test_market_highlights_split_by_store_when_there_are_several(model: Model) -> None:
-    table = opportunity_table(model, "Metallica")
-    highlights = markets_view.market_highlights(table, top_n=2)
-    assert set(highlights["section"]) <= {"Top market", "Recommended"}
-    assert (highlights["gap"] == highlights["expected"] - highlights["actual"]).all()
-    assert {"apple actual", "spotify modeled"} <= set(highlights.columns)
-    per_store = highlights["apple actual"] + highlights["spotify actual"]
-    assert (per_store - highlights["actual"]).abs().max() <= 1  # rounding of each store
 
 
 def test_store_breakdown_is_long_format_of_one_territory(model: Model) -> None:

@@ -36,7 +36,7 @@ from core.model import Model
 
 __all__ = ["METRICS", "PEER_COLUMNS", "MapData", "biggest_markets", "compact_number",
            "default_metric", "describe_thin", "gap_extent", "has_market_data", "map_data",
-           "map_metrics", "market_highlights", "market_peer_table", "modeled_territories",
+           "map_metrics", "market_peer_table", "modeled_territories",
            "opportunities", "own_total", "store_breakdown", "territory_choices",
            "territory_figures", "territory_peers", "territory_totals", "thin_evidence"]
 
@@ -121,49 +121,6 @@ def map_data(table: pd.DataFrame) -> MapData:
     frame["country"] = [geo.country_display_name(i) or t for i, t in zip(frame["id"], frame["territory"],
                                                                           strict=True)]
     return MapData(frame[list(MAP_COLUMNS)], too_small, unknown)
-
-
-def market_highlights(table: pd.DataFrame, top_n: int = 5) -> pd.DataFrame:
-    """Top markets and recommended territories (the seed's ``territory_summary``) as one table.
-
-    Columns: section ("Top market" / "Recommended"), territory, actual, modeled, expected and
-    gap (expected − actual, both as shown, so the row reads as a subtraction), then, when the
-    data holds more than one store, ``<store> actual`` / ``<store> modeled`` pairs so the
-    analyst sees where (Spotify, Apple, ...) the difference comes from. Expected and gap are
-    left out for an artist without streams of its own: they would read 0, which is not true.
-    """
-    stores_table = store_rows(table)
-    summary = territory_summary(stores_table, top_n)
-    stores = sorted(stores_table["store"].unique()) if not stores_table.empty else []
-    split = len(stores) > 1
-    with_expected = own_total(table) > 0
-    expected_of = territory_rows(table).set_index("territory")["expected_streams"] if with_expected else None
-    records: list[dict[str, object]] = []
-    for section, key in (("Top market", "top_markets"), ("Recommended", "recommendations")):
-        for entry in summary[key]:
-            actual = dict(entry["actual_streams"])  # type: ignore[call-overload]
-            modeled = dict(entry["modeled_streams"])  # type: ignore[call-overload]
-            record: dict[str, object] = {
-                "section": section,
-                "territory": entry["territory"],
-                "actual": actual.get(TOTAL, 0),
-                "modeled": modeled.get(TOTAL, 0),
-            }
-            if expected_of is not None:
-                expected = int(round(float(expected_of.get(entry["territory"], 0.0))))
-                record["expected"] = expected
-                record["gap"] = expected - int(actual.get(TOTAL, 0))
-            if split:
-                for store in stores:
-                    record[f"{store} actual"] = actual.get(store, 0)
-                    record[f"{store} modeled"] = modeled.get(store, 0)
-            records.append(record)
-    columns = ["section", "territory", "actual", "modeled"]
-    if with_expected:
-        columns += ["expected", "gap"]
-    if split:
-        columns += [f"{s} {kind}" for s in stores for kind in ("actual", "modeled")]
-    return pd.DataFrame(records, columns=columns)
 
 
 def opportunities(table: pd.DataFrame, top_n: int = 10) -> pd.DataFrame:
