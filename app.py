@@ -34,5 +34,5 @@ page = st.navigation(PAGES)
 selection_slot = common.sidebar()
 try:
     page.run()
-finally:  # also after st.stop() in an empty state: the sidebar then still shows the selection
+finally:  # also after an error in the page; a page's st.stop() drops this too (no selection shown)
     common.show_selection(selection_slot)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from core.config import Settings  # noqa: E402
 from core.model import ModelStore  # noqa: E402
-from tests.dashboard_fixtures import (  # noqa: E402
+from testkit.browser import (  # noqa: E402
     CHROMIUM,
     free_port,
     make_chrome,

@@ -12,7 +12,7 @@ Targets:
              fakesnow server (the real bulk-load path: Parquet, PUT, COPY INTO) for a small
              generated model only: fakesnow's speed says nothing about real Snowflake
 
-The "generated" model is built directly as a Model (core.upload.generated): random but
+The "generated" model is built directly as a Model (testkit.generated): random but
 well-formed, 20 neighbours and 10 market peers per artist, 20% of artists with market data.
 """
 
@@ -32,8 +32,8 @@ from core.config import Settings
 from core.graph import graph_data, upload_graph
 from core.model import Model, ModelStore
 from core.upload import UploadOptions, publish
-from core.upload.generated import generated_model
 from core.upload.tables import result_tables
+from testkit.generated import generated_model
 
 ALL_TARGETS = ("tables", "duckdb", "falkordb", "export", "snowflake")
 
@@ -108,7 +108,7 @@ def bench_model(label: str, model: Model, targets: tuple[str, ...], work: Path) 
         rows.append((label, "neo4j-export files", n, f"{_entities(result)}, {size:,.0f} MB", seconds))
 
     if "falkordb" in targets:
-        from core.graph.falkordb import open_falkordb
+        from testkit.falkordb import open_falkordb
 
         graph = graph_data(model)
         with open_falkordb(work / f"{label}.falkordb") as runner:

@@ -15,7 +15,6 @@ from core.errors import ConfigError
 from core.memory import is_memory_size
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SECRET = "********"
 
 SNOWFLAKE_REQUIRED = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_DATABASE", "SNOWFLAKE_SCHEMA")
 NEO4J_REQUIRED = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD")
@@ -73,10 +72,7 @@ class Settings:
         """Read ``NAME`` variables (upper case of each field); ``.env`` fills what is unset."""
         if env is None:
             if dotenv:
-                from dotenv import load_dotenv
-
-                load_dotenv(PROJECT_ROOT / ".env", override=False)
-                load_dotenv(Path.cwd() / ".env", override=False)
+                load_dotenv_files()
             env = os.environ
         values: dict[str, object] = {}
         for f in fields(cls):
@@ -142,3 +138,11 @@ def _convert(name: str, raw: str, default: object) -> object:
     if name == "warehouse":
         return raw.lower()
     return raw
+
+
+def load_dotenv_files() -> None:
+    """The project's and the working folder's ``.env`` into ``os.environ``; set values win."""
+    from dotenv import load_dotenv
+
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    load_dotenv(Path.cwd() / ".env", override=False)

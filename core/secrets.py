@@ -18,7 +18,10 @@ from collections.abc import Iterable
 from dataclasses import fields
 from urllib.parse import quote, unquote, urlsplit
 
-from core.config import SECRET, Settings
+from core.config import Settings
+
+#: what a secret is replaced by
+SECRET = "********"
 
 #: ``scheme://user-info@``; user-info cannot contain "/", "@" or white space
 _URI_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<info>[^/@\s]+)@")

@@ -11,6 +11,8 @@ tables are ``st.cache_data`` with the same key plus their own arguments.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,17 +22,17 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from core.config import Settings
+from core.config import Settings, load_dotenv_files
 from core.errors import InsightsError
 from core.failures import explain
 from core.insights import clusters as cluster_insights
-from core.insights import graph as graph_insights
-from core.insights import markets_view
+from core.insights.graph import similarity_graph
 from core.insights.opportunities import MIN_PEERS, opportunity_table
 from core.locking import BusyError
 from core.model import Model, ModelStore
 from core.progress import ProgressCallback
 from core.secrets import install_log_scrubber, message
+from dashboard.graph_page import graph_html
 
 install_log_scrubber()  # every log line of the dashboard process goes through the scrubber
 
@@ -48,10 +50,17 @@ def md(text: object) -> str:
     return re.sub(r"([\\`*_{}\[\]#|~<>$])", r"\\\1", str(text))
 
 
+@functools.cache
+def _read_dotenv() -> None:
+    """The ``.env`` files, once per process: every page calls ``settings`` several times a run."""
+    load_dotenv_files()
+
+
 def settings() -> Settings:
     """Settings from the environment; a broken setting stops the page with its message."""
+    _read_dotenv()
     try:
-        return Settings.from_env()
+        return Settings.from_env(os.environ)
     except InsightsError as exc:
         st.error(f"Configuration problem: {message(exc)}")
         st.stop()
@@ -173,8 +182,7 @@ def select_artist(name: str | None) -> None:
 @st.cache_data(max_entries=4, show_spinner=False)
 def names_by_popularity(model_dir: str, version: str) -> list[str]:
     """All artist names, most listened first: the order a picker should offer them in."""
-    artists = load_model(model_dir, version).artists
-    return artists.sort_values(["listeners", "artistname"], ascending=[False, True])["artistname"].tolist()
+    return cluster_insights.by_popularity(load_model(model_dir, version))
 
 
 #: how many artists a picker lists; any other artist can still be typed. Sending every name
@@ -218,11 +226,9 @@ def artist_picker(model: Model, key: str, label: str = "Artist", prefer_markets:
     """
     current = selected_artist(model)
     if current is None:
-        popular = names_by_popularity(*model_key(model))
-        current = popular[0]
-        if prefer_markets:
-            current = next((n for n in popular[:PICKER_OPTIONS]
-                            if markets_view.has_market_data(model, model.resolve(n))), current)
+        current = cluster_insights.default_artist(model, with_chart_data=prefer_markets,
+                                                  among=PICKER_OPTIONS,
+                                                  popular=names_by_popularity(*model_key(model)))
         select_artist(current)
     options = picker_options(model, [current])
     if st.session_state.get(key) not in (None, *options):
@@ -267,12 +273,12 @@ def graph_page(model_dir: str, version: str, focus: int | None, max_nodes: int,
                ) -> tuple[str, pd.DataFrame, int]:
     """(pyvis HTML, the nodes shown, number of links) for one set of graph controls."""
     model = load_model(model_dir, version)
-    graph = graph_insights.similarity_graph(
+    graph = similarity_graph(
         model, focus, max_nodes=max_nodes, clusters=list(clusters),
         edges_per_node=edges_per_node, neighbourhood=neighbourhood,
     )
     names = cluster_names(model)
-    return graph_insights.graph_html(graph, names), graph.nodes, len(graph.edges)
+    return graph_html(graph, names), graph.nodes, len(graph.edges)
 
 
 def clear_caches() -> None:

@@ -138,26 +138,6 @@ def test_cluster_filter_keeps_only_those_clusters_but_never_drops_the_focus(mode
     assert set(kept.nodes["cluster"]) - {metal} == {model.artists["cluster"].iat[focus]}
 
 
-def test_graph_html_is_self_contained_and_shows_the_artists(model: Model) -> None:
-    g = graph.similarity_graph(model, model.resolve("Mogwai"), max_nodes=10)
-    names = clusters.cluster_names(model)
-    page = graph.graph_html(g, names)
-    assert graph.external_resources(page) == []
-    assert "cdn.jsdelivr" not in page and "cdnjs" not in page
-    assert "vis.Network" in page  # vis-network is inlined, not fetched
-    assert "Mogwai" in page
-    for cluster in g.clusters:
-        assert names[cluster] in page  # the legend names each cluster shown
-
-
-def test_external_resources_detects_cdn_tags() -> None:
-    page = ('<script src="https://cdn.example/x.js"></script><link rel="stylesheet" '
-            'href="//cdn.example/x.css"><script>var ok = "https://not-a-tag";</script>'
-            '<script src="lib/local.js"></script>')
-    found = graph.external_resources(page)
-    assert len(found) == 2 and all("cdn.example" in tag for tag in found)
-
-
 def test_common_neighbours_lists_artists_shared_by_the_compared(model: Model) -> None:
     rows = [model.resolve("Metallica"), model.resolve("Slayer")]
     shared = graph.common_neighbours(model, rows, top_n=5)

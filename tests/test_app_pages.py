@@ -18,10 +18,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.evaluation.report import LOCK_FILE, read_evaluation, write_evaluation
-from core.insights.graph import external_resources
 from core.insights.opportunities import opportunity_table
 from core.locking import exclusive
 from core.model import ModelStore
+from dashboard.graph_page import external_resources
 from tests.dashboard_fixtures import APP, NO_CHARTS, SCENES, environment, tiny_env
 from tests.test_evaluation_report import sample_result
 

@@ -22,7 +22,7 @@ import pytest
 
 from core.evaluation.report import write_evaluation
 from core.model import ModelStore
-from tests.dashboard_fixtures import (
+from testkit.browser import (
     CHROMEDRIVER,
     CHROMIUM,
     free_port,

@@ -22,7 +22,7 @@ import pytest
 
 from core.config import PROJECT_ROOT
 from core.graph import cypher, export_files, graph_data, upload_graph
-from core.upload.generated import generated_model
+from testkit.generated import generated_model
 
 LINTER = PROJECT_ROOT / "tools" / "cypher-lint"
 VERSIONS = ("5", "25")
@@ -136,7 +136,7 @@ def test_every_uploader_statement_lints_clean() -> None:
 
 def test_every_statement_an_upload_sends_lints_clean(tmp_path: Path) -> None:
     pytest.importorskip("redislite.falkordb_client", reason="falkordblite is a dev dependency")
-    from core.graph.falkordb import open_falkordb
+    from testkit.falkordb import open_falkordb
 
     with open_falkordb(tmp_path / "g.db") as runner:
         upload_graph(runner, graph_data(generated_model(20, seed=1), top_n=2), batch_size=7)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.dashboard_fixtures import (
+from testkit.browser import (
     CHROMEDRIVER,
     CHROMIUM,
     free_port,

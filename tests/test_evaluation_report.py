@@ -20,13 +20,11 @@ from core.evaluation.report import (
     EASE_BASELINE,
     EVALUATION_CSV,
     EVALUATION_JSON,
-    ROLE_COLOURS,
     EvaluationResult,
     default_method_name,
     evaluation_methods,
-    format_report,
+    format_evaluation,
     from_json,
-    metric_chart,
     metric_frame,
     model_params,
     read_evaluation,
@@ -36,6 +34,7 @@ from core.evaluation.report import (
 )
 from core.model import ModelStore
 from core.training.pipeline import TrainingParams
+from dashboard.quality_charts import ROLE_COLOURS, metric_chart
 from tests.dashboard_fixtures import TRAIN_PARAMS, tiny_env
 
 DEFAULT = "this model: hybrid (RP3beta(β=0.2) + 0.3·BM25 + 1·cos SVD(64)) x shared / (shared + 0.5)"
@@ -106,7 +105,7 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
 
 
 def test_console_table_marks_the_model_method_and_lists_clusters() -> None:
-    text = format_report(sample_result())
+    text = format_evaluation(sample_result())
     lines = text.splitlines()
     assert any(line.startswith(f"* {DEFAULT}") for line in lines)
     assert any(line.startswith("  popularity") for line in lines)

@@ -36,8 +36,8 @@ from core.locking import exclusive
 from core.model import TRAIN_LOCK, DamagedModelError, ModelStore
 from core.tables import ARTIST_GENRES, COUNTRY_STREAMS, USER_ARTIST_STREAMS
 from core.upload import SIMILARITY_TABLE, publish, upload_lock
-from core.upload.generated import generated_model
 from core.warehouse.duckdb import DuckDBWarehouse
+from testkit.generated import generated_model
 from tests.conftest import community_listens
 
 PASSWORD = "pw-Fau1t-do-not-print"
@@ -76,7 +76,7 @@ def test_kill_during_model_save_keeps_the_previous_model_and_the_next_run_cleans
     out = child(f"""
         import os, signal
         import core.model as m
-        from core.upload.generated import generated_model
+        from testkit.generated import generated_model
         m._fsync_tree = lambda d: os.kill(os.getpid(), signal.SIGKILL)  # files written, not renamed
         m.ModelStore({str(store.root)!r}).save(generated_model(30, seed=2))
     """)
@@ -141,7 +141,7 @@ def test_kill_during_duckdb_upload_keeps_the_previous_tables(tmp_path: Path) -> 
         import core.warehouse.duckdb as d
         from core.config import Settings
         from core.upload import publish
-        from core.upload.generated import generated_model
+        from testkit.generated import generated_model
         from pathlib import Path
         real = d.duckdb.DuckDBPyConnection.execute
         class Dying:
@@ -180,7 +180,7 @@ def test_kill_during_export_keeps_the_previous_files_and_the_next_export_cleans_
         from pathlib import Path
         from core.config import Settings
         from core.upload import UploadOptions, publish
-        from core.upload.generated import generated_model
+        from testkit.generated import generated_model
         Path.replace = lambda self, target: os.kill(os.getpid(), signal.SIGKILL)
         publish("neo4j-export", Settings(model_dir=Path({str(settings.model_dir)!r})),
                 generated_model(25, seed=2), options=UploadOptions(out_dir=Path({str(out_dir)!r})))

@@ -27,7 +27,7 @@ from core.errors import ConfigError, InsightsError
 from core.graph import cypher, graph_data, upload_graph
 from core.graph.driver import connect, display_uri
 from core.upload import publish
-from core.upload.generated import generated_model
+from testkit.generated import generated_model
 
 PASSWORD = "pw-Ne04j-do-not-print"
 TRANSIENT = "Neo.TransientError.Transaction.DeadlockDetected"

@@ -18,7 +18,7 @@ from core.cli.upload import main as upload_main
 from core.graph import export_files, export_zip, graph_data
 from core.graph.export import cypher_literal, cypher_script
 from core.upload import neo4j_export_zip
-from core.upload.generated import generated_model
+from testkit.generated import generated_model
 
 NAMES = ["Guns N' Roses", 'say "hi", then\nleave', "back\\slash\\", "坂本真綾", "🎸", "", " x ",
          "cr\rlf\r\n", "control \x01\x07\x1b\x1f\x7f end", "tab\there", '"', "\u2028\u0085"]

@@ -21,10 +21,10 @@ from core.config import Settings
 from core.graph import cypher, graph_data, upload_graph
 from core.graph.data import genre_key
 from core.graph.export import cypher_literal, cypher_script
-from core.graph.falkordb import FalkorDBRunner
 from core.model import Model
 from core.upload import UploadOptions, publish
-from core.upload.generated import generated_model
+from testkit.falkordb import FalkorDBRunner
+from testkit.generated import generated_model
 
 pytest.importorskip("redislite.falkordb_client", reason="falkordblite is a dev dependency")
 

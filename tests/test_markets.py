@@ -9,7 +9,7 @@ import pytest
 
 from core.insights.market_ranking import KINDS, rank_territories
 from core.insights.markets import MarketMatrices
-from core.upload.generated import generated_model
+from testkit.generated import generated_model
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from core.cli.models import main as models_main
 from core.errors import InsightsError
 from core.model import Model, ModelStore
 from core.model_history import compare, compare_versions, history, resolve_version
-from core.upload.generated import generated_model
+from testkit.generated import generated_model
 
 
 def base_model() -> Model:

@@ -16,8 +16,8 @@ from core.insights.evidence import (
 from core.insights.scouting import emerging_pairs, emerging_peers, emerging_report
 from core.model import Model
 from core.training import TrainingParams, train
-from core.upload.generated import generated_model
 from core.upload.scouting_table import EMERGING_COLUMNS, emerging_table
+from testkit.generated import generated_model
 from tests.conftest import listens_frame
 
 

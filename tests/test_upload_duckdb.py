@@ -30,9 +30,9 @@ from core.upload import (
     targets,
     upload_lock,
 )
-from core.upload.generated import generated_model
 from core.upload.tables import result_tables
 from core.warehouse.duckdb import DuckDBWarehouse
+from testkit.generated import generated_model
 
 PASSWORD = "pw-Up10ad-do-not-print"
 

@@ -21,9 +21,9 @@ from core.errors import InsightsError
 from core.insights import similar_artists
 from core.insights.geographic import market_table, territory_summary
 from core.upload import GEOGRAPHIC_TABLE, SIMILARITY_TABLE, UploadOptions, publish
-from core.upload.generated import generated_model
 from core.upload.tables import GEOGRAPHIC_COLUMNS, SIMILARITY_COLUMNS, result_tables
 from core.warehouse.snowflake import SnowparkWarehouse
+from testkit.generated import generated_model
 from tests.conftest import fakesnow_session, start_fakesnow
 
 MODES = ("local", "fakesnow")

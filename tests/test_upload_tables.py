@@ -19,7 +19,6 @@ from core.insights import similar_artists
 from core.insights.geographic import market_table, territory_summary
 from core.insights.opportunities import opportunity_table, ranked_opportunities
 from core.model import Model
-from core.upload.generated import generated_model
 from core.upload.tables import (
     GEOGRAPHIC_COLUMNS,
     OPPORTUNITY,
@@ -29,6 +28,7 @@ from core.upload.tables import (
     geographic_table,
     similarity_table,
 )
+from testkit.generated import generated_model
 
 
 def expected_rows(model: Model, row: int, top_n: int) -> list[tuple]:

@@ -3,7 +3,7 @@
 Runs the evaluation harness (``core.evaluation``) on the configured warehouse for the method
 the current model uses, beside the baselines, plus the quality of its clusters; prints one
 table and stores it next to the model as ``evaluation.json`` / ``evaluation.csv`` (the
-dashboard's "Model quality" page shows that file). About 40-60 s on the demo data.
+dashboard's "Model quality" page shows that file). About a minute on the demo data.
 """
 
 from __future__ import annotations
@@ -15,58 +15,40 @@ from pathlib import Path
 
 from core.cli.common import ProgressBar, run
 from core.config import Settings
-from core.errors import InsightsError
-from core.evaluation.report import LOCK_FILE, format_report, run_evaluation, to_json, write_evaluation
-from core.locking import exclusive
-from core.model import ModelStore
+from core.evaluation.report import evaluate_and_store, format_evaluation, to_json
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="artist_listener_evaluate", description=__doc__,
+    parser = argparse.ArgumentParser(prog="artist_listener_evaluate", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", type=Path, metavar="DIR",
+    parser.add_argument("--out", type=Path, metavar="DIR",
                    help="write evaluation.json and evaluation.csv to DIR "
                         "(default: the current model's folder)")
-    p.add_argument("--with-ease", action="store_true",
+    parser.add_argument("--with-ease", action="store_true",
                    help="also run EASE (a dense artists x artists inverse: memory grows with the "
                         "square of the number of artists)")
-    p.add_argument("--with-seed", action="store_true",
+    parser.add_argument("--with-seed", action="store_true",
                    help="also run the seed design and the seed's Bayesian mixture clustering "
                         "(about 3 minutes more on the demo)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--json", action="store_true", help="print the stored JSON instead of the table")
-    return p
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--json", action="store_true", help="print the stored JSON instead of the table")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
     def go() -> int:
-        settings = Settings.from_env()
-        if args.out is not None:
-            target, lock = args.out, args.out / LOCK_FILE
-            target.mkdir(parents=True, exist_ok=True)
-        else:
-            version = ModelStore(settings.model_dir).current_version()
-            if version is None:
-                raise InsightsError(
-                    f"no trained model in {settings.model_dir} to store the evaluation with; "
-                    "run artist_listener_train first, or pass --out DIR")
-            target, lock = settings.model_dir / version, settings.model_dir / LOCK_FILE
         bar = None if args.quiet else ProgressBar()
         try:
-            with exclusive(lock, "an evaluation of this model"):
-                result = run_evaluation(settings, with_ease=args.with_ease, with_seed=args.with_seed,
-                                        progress=bar)
-                if args.out is None and result.meta.get("model_version") != target.name:
-                    raise InsightsError("a new model was trained while evaluating; run the "
-                                        "evaluation again for it")
-                paths = write_evaluation(result, target)
+            result, paths = evaluate_and_store(Settings.from_env(), out=args.out,
+                                               with_ease=args.with_ease, with_seed=args.with_seed,
+                                               progress=bar)
         finally:
             if bar:
                 bar.close()
         print(json.dumps(to_json(result), indent=2, ensure_ascii=False) if args.json
-              else format_report(result))
+              else format_evaluation(result))
         for path in paths:
             print(f"wrote {path}", file=sys.stderr)
         return 0

@@ -18,25 +18,26 @@ from pathlib import Path
 from core.cli.common import ProgressBar, run
 from core.config import Settings
 from core.errors import InsightsError
+from core.graph.upload import DEFAULT_BATCH_SIZE
 from core.model import ModelStore
 from core.upload import TARGETS, UploadOptions, UploadResult, publish
 from core.upload.tables import DEFAULT_MARKETS, DEFAULT_SIMILAR
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="artist_listener_upload", description=__doc__,
+    parser = argparse.ArgumentParser(prog="artist_listener_upload", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("target", choices=TARGETS)
-    p.add_argument("--top-n", type=int, metavar="N",
+    parser.add_argument("target", choices=TARGETS)
+    parser.add_argument("--top-n", type=int, metavar="N",
                    help=f"answers per artist (default {DEFAULT_SIMILAR} similar artists, "
                         f"{DEFAULT_MARKETS} top markets and {DEFAULT_MARKETS} recommendations)")
-    p.add_argument("--batch-size", type=int, default=5000, metavar="N",
-                   help="rows per neo4j statement (default 5000)")
-    p.add_argument("--out", type=Path, metavar="DIR",
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, metavar="N",
+                   help=f"rows per neo4j statement (default {DEFAULT_BATCH_SIZE})")
+    parser.add_argument("--out", type=Path, metavar="DIR",
                    help="neo4j-export: folder for the files (default var/neo4j-export)")
-    p.add_argument("--model-version", help="a model version other than the current one")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    return p
+    parser.add_argument("--model-version", help="a model version other than the current one")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
 
 
 def format_result(result: UploadResult) -> str:

@@ -1,12 +1,9 @@
-"""The evaluation of one model, as the CLI and the dashboard run, store and show it.
+"""The evaluation of one model, run, stored and read the same way by the CLI and the dashboard,
+so both show the same numbers.
 
-``run_evaluation`` puts the *current* default method (rebuilt from the current model's
-manifest, so the table judges what is actually shipped) through the harness beside the
-baselines, measures the model's clusters, and returns one ``EvaluationResult``. The result is
-stored next to the model as ``evaluation.json`` / ``evaluation.csv``: a model folder is
-otherwise immutable, so these two files are only added (each written to a temporary file and
-moved into place, so a reader never sees half a file). ``artist_listener_evaluate`` and the
-"Model quality" page call the same function, so their numbers are the same numbers.
+The method judged is rebuilt from the current model's manifest, so the table judges what is
+shipped. The result is added next to the model as ``evaluation.json`` / ``evaluation.csv`` (a
+model folder is otherwise immutable), each file moved into place whole.
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,13 +40,11 @@ from core.evaluation.methods import (
     SimilarityMethod,
     SVDCosine,
 )
+from core.locking import exclusive
 from core.model import Model, ModelStore
 from core.progress import ProgressCallback, StepProgress
 from core.training.pipeline import TrainingParams, train
 from core.warehouse import open_warehouse
-
-if TYPE_CHECKING:
-    import altair as alt
 
 EVALUATION_JSON = "evaluation.json"
 EVALUATION_CSV = "evaluation.csv"
@@ -130,9 +125,16 @@ def evaluation_methods(
     params: TrainingParams, *, from_model: bool = True, with_ease: bool = False,
     with_seed: bool = False, with_implicit: bool | None = None,
 ) -> tuple[dict[str, SimilarityMethod], str]:
-    """(methods in table order, the default's name). ALS and BM25 item-kNN only when the
-    optional ``implicit`` package is importable (``with_implicit=None`` checks); EASE (dense
-    inverse) and the seed design (~90 s on the demo) only when asked for."""
+    """(methods in table order, the default's name); the optional or slow methods only when
+    they can run or are asked for.
+
+    Parameters
+    ----------
+    with_implicit
+        ALS and BM25 item-kNN (the optional ``implicit`` package); ``None``: when importable.
+    with_ease, with_seed
+        EASE (a dense artists x artists inverse) and the seed design, both slow.
+    """
     if with_implicit is None:
         with_implicit = importlib.util.find_spec("implicit") is not None
     name = default_method_name(params, from_model)
@@ -155,12 +157,12 @@ def run_evaluation(
     settings: Settings, *, with_ease: bool = False, with_seed: bool = False,
     with_implicit: bool | None = None, progress: ProgressCallback | None = None,
 ) -> EvaluationResult:
-    """Evaluate the current model's method (or the default, without a model) on the configured
-    warehouse, beside the baselines, and measure the clusters.
+    """The current model's method (or the default, without a model) beside the baselines on
+    the configured warehouse, and its clusters as saved.
 
-    Clusters are the model's own (judged as saved); ``with_seed`` adds the seed's Bayesian
-    mixture on the same features (about 80 s on the demo). Without a model the features and
-    clusters are trained in memory, exactly as ``artist_listener_train`` would, and not saved.
+    Without a model the features and clusters are trained in memory, as
+    ``artist_listener_train`` would, and not saved; ``with_seed`` also judges the seed's
+    Bayesian mixture on the same features.
     """
     started = time.perf_counter()
     store = ModelStore(settings.model_dir)
@@ -283,7 +285,41 @@ def read_evaluation(directory: str | Path) -> EvaluationResult | None:
     return from_json(payload)
 
 
-# -- text and charts -----------------------------------------------------------------------------
+def evaluate_and_store(
+    settings: Settings, *, out: str | Path | None = None, version: str | None = None,
+    with_ease: bool = False, with_seed: bool = False, progress: ProgressCallback | None = None,
+) -> tuple[EvaluationResult, list[Path]]:
+    """``run_evaluation`` under the evaluation lock, stored where it belongs: the CLI and the
+    Model quality page call this, so neither can store a table beside a model it did not judge.
+
+    Parameters
+    ----------
+    out
+        A folder to write to instead of the model's (locked on its own, not checked against
+        any model).
+    version
+        The model folder to store into (the one a page shows); default the current model. A
+        retrain while evaluating makes the judged model a different one: an ``InsightsError``.
+    """
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        lock, expected = folder / LOCK_FILE, None
+    else:
+        expected = version or ModelStore(settings.model_dir).current_version()
+        if expected is None:
+            raise InsightsError(
+                f"no trained model in {settings.model_dir} to store the evaluation with; "
+                "run artist_listener_train first, or pass --out DIR")
+        folder, lock = settings.model_dir / expected, settings.model_dir / LOCK_FILE
+    with exclusive(lock, "an evaluation of this model"):
+        result = run_evaluation(settings, with_ease=with_ease, with_seed=with_seed, progress=progress)
+        if expected is not None and result.meta.get("model_version") != expected:
+            raise InsightsError("a new model was trained while evaluating; evaluate the new model")
+        return result, write_evaluation(result, folder)
+
+
+# -- text and chart data -----------------------------------------------------------------------------
 
 
 def method_role(name: str, default: str) -> str:
@@ -293,17 +329,21 @@ def method_role(name: str, default: str) -> str:
     return "baseline" if name in BASELINES else "other method"
 
 
-def format_report(result: EvaluationResult) -> str:
+def data_judged(result: EvaluationResult) -> str:
+    """What the evaluation ran on and how long it took, as the CLI and the page both say it."""
+    data = result.meta.get("data", {})
+    return (f"{data.get('artists', 0):,} artists, {data.get('listeners', 0):,} listeners, "
+            f"{data.get('listens', 0):,} listens, {data.get('artists_with_chart_data', 0):,} "
+            f"artists with chart data ({float(result.meta.get('elapsed_s', 0)):.0f} s)")
+
+
+def format_evaluation(result: EvaluationResult) -> str:
     """The console table: methods x metrics (the default marked ``*``), then cluster quality."""
     table = result.methods.reindex(columns=list(TABLE_COLUMNS)).copy()
     table.index = [("* " if m == result.default_method else "  ") + m for m in table.index]
-    data = result.meta.get("data", {})
     lines = [
         f"evaluated {result.meta.get('model_version') or 'the default (no model saved yet)'} on "
-        f"{result.meta.get('warehouse', '?')}: {data.get('artists', 0):,} artists, "
-        f"{data.get('listeners', 0):,} listeners, {data.get('listens', 0):,} listens, "
-        f"{data.get('artists_with_chart_data', 0):,} artists with chart data "
-        f"({result.meta.get('elapsed_s', 0):.0f} s)",
+        f"{result.meta.get('warehouse', '?')}: {data_judged(result)}",
         "",
     ]
     with pd.option_context("display.width", 250, "display.max_columns", 30,
@@ -355,31 +395,5 @@ def headline(result: EvaluationResult) -> pd.DataFrame:
 #: labels of the extra chart the page draws beside the metrics
 FIT_SECONDS = ("Fit seconds", "Seconds to fit on all listens on the machine that ran the "
                "evaluation; lower is faster. Popularity and random need no fitting.")
-
-ROLE_COLOURS = {"this model": "#f28e2b", "product default": "#f28e2b",
-                "other method": "#4e79a7", "baseline": "#bab0ac"}
-
-
-def metric_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
-    """Horizontal bars of one metric, best first, the model's method in orange (other methods
-    blue, baselines grey; the page says so once instead of a legend under every chart), values
-    printed at the bar ends so nobody has to read them off an axis."""
-    import altair as alt
-
-    label = {**METRICS, "fit_s": FIT_SECONDS}.get(metric, (metric, ""))[0]
-    number = ".2f" if metric == "fit_s" else ".3f"
-    roles = [r for r in ROLE_COLOURS if r in set(frame["role"])]
-    base = alt.Chart(frame).encode(
-        y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
-        # room to the right of the longest bar for its printed value
-        x=alt.X("value:Q", title=None,
-                scale=alt.Scale(domain=[0, max(float(frame["value"].max()) * 1.2, 1e-9)], nice=False)),
-        tooltip=[alt.Tooltip("method:N", title="Method"), alt.Tooltip("value:Q", title=label,
-                                                                          format=number)],
-    )
-    bars = base.mark_bar().encode(
-        color=alt.Color("role:N", title=None, sort=roles,
-                        scale=alt.Scale(domain=roles, range=[ROLE_COLOURS[r] for r in roles]),
-                        legend=None))
-    text = base.mark_text(align="left", dx=3).encode(text=alt.Text("value:Q", format=number))
-    return alt.layer(bars, text, title=label).properties(height=alt.Step(22))
+#: every chart the page draws, in order: the metrics, then fit seconds
+CHARTED: dict[str, tuple[str, str]] = {**METRICS, "fit_s": FIT_SECONDS}

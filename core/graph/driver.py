@@ -17,9 +17,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from core.config import NEO4J_REQUIRED, SECRET, Settings
+from core.config import NEO4J_REQUIRED, Settings
 from core.errors import ConfigError, InsightsError
 from core.graph.cypher import UniqueConstraint, UploadIndex
+from core.secrets import configured_secrets, scrub
 
 #: seconds to wait for a TCP connection, and for retries of one transaction
 CONNECTION_TIMEOUT = 15.0
@@ -52,16 +53,6 @@ def describe(settings: Settings) -> str:
     return f"neo4j {display_uri(settings.neo4j_uri)} ({database})"
 
 
-class _Scrubber:
-    def __init__(self, *secrets: str | None) -> None:
-        self._secrets = [s for s in secrets if s]
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, SECRET)
-        return text
-
-
 def one_line(text: str, limit: int = 300) -> str:
     """A driver message on one line (they often span several), cut to a readable length."""
     flat = " ".join(text.split()).rstrip(":")
@@ -72,9 +63,9 @@ def explain(exc: Exception, settings: Settings) -> InsightsError:
     """A one-line, password-free error for a driver exception."""
     from neo4j import exceptions as ne
 
-    scrub = _Scrubber(settings.neo4j_password)
+    secrets = configured_secrets(settings)
     where = describe(settings)
-    detail = one_line(scrub(str(exc))) or type(exc).__name__
+    detail = one_line(scrub(exc, secrets)) or type(exc).__name__
     if isinstance(exc, ne.AuthError):
         return ConfigError(
             f"{where} refused the credentials of user {settings.neo4j_user!r}; "
@@ -94,7 +85,7 @@ def explain(exc: Exception, settings: Settings) -> InsightsError:
         if code.startswith("Neo.ClientError.Security."):
             return ConfigError(f"{where} refused the upload ({code}): {detail}; check the user's roles")
         message = getattr(exc, "message", None) or detail
-        return InsightsError(f"{where} failed ({code}): {one_line(scrub(str(message)))}")
+        return InsightsError(f"{where} failed ({code}): {one_line(scrub(message, secrets))}")
     return InsightsError(f"{where} failed: {type(exc).__name__}: {detail}")
 
 

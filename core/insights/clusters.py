@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from core.errors import UnknownArtistError
 from core.model import Model
 from core.names import normalize_name
 
@@ -92,6 +94,11 @@ def with_cluster_names(frame: pd.DataFrame, names: dict[int, str], column: str =
     return out
 
 
+def _charting(model: Model) -> set[int]:
+    """Rows of the artists with chart streams of their own."""
+    return set(np.unique(model.markets["row"].to_numpy()).tolist())
+
+
 def artist_rows(model: Model, rows: Sequence[int], names: dict[int, str] | None = None) -> pd.DataFrame:
     """Artists as a search result or profile: listeners, genre, cluster and whether they chart.
 
@@ -101,7 +108,7 @@ def artist_rows(model: Model, rows: Sequence[int], names: dict[int, str] | None 
     names = names if names is not None else cluster_names(model)
     index = np.asarray(list(rows), dtype=np.int64)
     artists = model.artists
-    with_markets = set(np.unique(model.markets["row"].to_numpy()).tolist())
+    with_markets = _charting(model)
     clusters = artists["cluster"].to_numpy()[index]
     return pd.DataFrame({
         "row": index,
@@ -157,3 +164,50 @@ def suggest_names(model: Model, query: str, limit: int = 5) -> list[str]:
                                           n=limit, cutoff=0.45)
         found += [model.names.names[model.names.normalized.index(c)] for c in close]
     return list(dict.fromkeys(found))[:limit]
+
+
+@dataclass(frozen=True)
+class NoMatch:
+    """Why a search found nothing, and what to offer instead."""
+
+    reason: str | None  # e.g. "left out of training: 1 listener, below the minimum"
+    suggestions: list[str]
+
+
+def no_match(model: Model, query: str) -> NoMatch:
+    """The reason the model knows (an artist left out of training) and names to try instead."""
+    try:
+        model.resolve(query)
+        reason = None
+    except UnknownArtistError as exc:
+        reason = exc.reason
+    return NoMatch(reason, suggest_names(model, query))
+
+
+def by_popularity(model: Model) -> list[str]:
+    """All artist names, most listened first (ties by name): the order a picker offers them in."""
+    artists = model.artists
+    return artists.sort_values(["listeners", "artistname"], ascending=[False, True])["artistname"].tolist()
+
+
+def default_artist(model: Model, *, with_chart_data: bool = False, among: int | None = None,
+                   popular: Sequence[str] | None = None) -> str:
+    """The artist a page starts on when none is selected, so it is never empty.
+
+    Parameters
+    ----------
+    with_chart_data
+        Prefer the most listened artist with chart streams of its own (the Markets page);
+        the most listened of all when none of the candidates has any.
+    among
+        Look only at this many of the most listened (what a picker lists); default all.
+    popular
+        ``by_popularity(model)``, when the caller has it cached.
+    """
+    popular = by_popularity(model) if popular is None else popular
+    if with_chart_data:
+        charting = _charting(model)
+        for name in popular[:among]:
+            if model.names.find(name) in charting:
+                return str(name)
+    return str(popular[0])

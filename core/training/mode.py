@@ -22,6 +22,13 @@ MEMORY_BYTES_PER_ROW = 90
 #: in-memory training may use at most this share of the memory available when it starts
 MEMORY_SHARE = 0.5
 MODES = ("auto", "memory", "pushdown")
+#: where each mode trains, as a sentence says it ("trained in memory")
+WHERE = {"memory": "in memory", "pushdown": "in the warehouse (pushdown)"}
+
+
+def where_trained(mode: str | None) -> str:
+    """The words for a mode; a manifest from before pushdown existed was trained in memory."""
+    return WHERE["pushdown"] if mode == "pushdown" else WHERE["memory"]
 
 
 def memory_needed(rows: int) -> int:
@@ -51,13 +58,18 @@ class ModePlan:
     def need_bytes(self) -> int | None:
         return None if self.rows is None else memory_needed(self.rows)
 
+    def label(self, mode: str) -> str:
+        """How a choice of ``mode`` is offered: "Automatic (in memory)", "In memory", ..."""
+        if mode == "auto":
+            return f"Automatic ({where_trained(self.auto).removesuffix(' (pushdown)')})"
+        return where_trained(mode)[0].upper() + where_trained(mode)[1:]
+
     def explain(self) -> str:
         if self.rows is None:
             return "the listens table could not be counted; training reads it in memory"
-        where = "in memory" if self.auto == "memory" else "in the warehouse (pushdown)"
         return (f"{self.rows:,} listen rows need about {self.need_bytes / 2**30:.1f} GiB in memory; "
                 f"{self.available_bytes / 2**30:.1f} GiB available (at most "
-                f"{MEMORY_SHARE:.0%} is used), so automatic trains {where}")
+                f"{MEMORY_SHARE:.0%} is used), so automatic trains {where_trained(self.auto)}")
 
 
 def plan_mode(warehouse: Any, available: int | None = None) -> ModePlan:

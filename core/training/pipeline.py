@@ -27,7 +27,7 @@ from core.progress import ProgressCallback, StepProgress
 from core.training.clustering import KMeansClusters, SeedMixtureClusters
 from core.training.factorization import SVDFeatures
 from core.training.matrix import build_listen_matrix
-from core.training.mode import training_mode
+from core.training.mode import MODES, training_mode
 from core.training.neighbours import shared_listeners
 from core.training.pushdown import (
     PushdownSVD,
@@ -92,8 +92,8 @@ class TrainingParams:
             raise InsightsError(f"clustering must be one of {', '.join(CLUSTERINGS)}")
         if self.similarity not in SIMILARITIES:
             raise InsightsError(f"similarity must be one of {', '.join(SIMILARITIES)}")
-        if self.mode not in ("auto", "memory", "pushdown"):
-            raise InsightsError("training mode must be auto, memory or pushdown")
+        if self.mode not in MODES:
+            raise InsightsError(f"training mode must be one of {', '.join(MODES)}")
         if self.shrinkage < 0 or self.listener_cap < 0 or self.candidates < 1:
             raise InsightsError("shrinkage and LISTENER_CAP must be at least 0, candidates at "
                                 "least 1")

@@ -19,8 +19,8 @@ st.caption("Artists are linked when they share listeners; colours are clusters o
            "with similar audiences. Hover a node for details, drag to rearrange, scroll to zoom.")
 
 artist = common.selected_artist(model)
-c1, c2, c3, c4 = st.columns([3, 3, 2, 2], gap="medium")
-with c1:
+toggle_box, clusters_box, size_box, links_box = st.columns([3, 3, 2, 2], gap="medium")
+with toggle_box:
     neighbourhood = st.toggle(
         "Neighbourhood only",
         value=artist is not None, disabled=artist is None, key="graph_neighbourhood",
@@ -28,15 +28,15 @@ with c1:
         + "Off: the best-known artists of the chosen clusters. Select an artist on the "
           "Artist search page to explore its neighbourhood.",
     )
-with c2:
+with clusters_box:
     by_size = summary.sort_values("size", ascending=False)["cluster"].astype(int).tolist()
     chosen = st.multiselect("Clusters", by_size, format_func=lambda c: names.get(c, f"cluster {c}"),
                             key="graph_clusters", placeholder="All clusters",
                             help="Show only artists of these clusters.")
-with c3:
+with size_box:
     max_nodes = st.slider("Max artists", 10, 300, 60, step=10, key="graph_max_nodes",
                           help="More artists take longer to lay out in the browser.")
-with c4:
+with links_box:
     edges_per_node = st.slider("Links per artist", 1, 8, 3, key="graph_edges")
 
 focus = model.resolve(artist) if artist else None

@@ -1,7 +1,7 @@
 """Model quality: how well the current model's similar artists hold up, beside baselines.
 
 Shows the model folder's ``evaluation.json``, written by ``artist_listener_evaluate`` or by the
-button here; both call ``core.evaluation.report.run_evaluation``, so the numbers are the same.
+button here; both call ``core.evaluation.report.evaluate_and_store``, so the numbers are the same.
 The evaluation takes about a minute on the demo data, so it is stored with the model and run
 once, not on every visit. The lock in the model folder keeps two runs (two tabs, or a tab and
 the command line) from competing; the second is told to wait.
@@ -17,36 +17,28 @@ import streamlit as st
 from core.errors import InsightsError
 from core.evaluation.clusters import SILHOUETTE_SAMPLE
 from core.evaluation.report import (
-    FIT_SECONDS,
-    LOCK_FILE,
+    CHARTED,
     METRICS,
     EvaluationResult,
+    data_judged,
+    evaluate_and_store,
     headline,
-    metric_chart,
     metric_frame,
     read_evaluation,
-    run_evaluation,
-    write_evaluation,
 )
-from core.locking import exclusive
 from core.model import Model
 from core.progress import ProgressCallback
 from dashboard import common
+from dashboard.quality_charts import metric_chart
 
 LOG_KEY = "evaluation_log"
 
 
 def evaluate(model: Model) -> bool:
     """Run the evaluation with a progress bar and store it with the model; True when stored."""
-    config = common.settings()
 
     def work(progress: ProgressCallback) -> None:
-        with exclusive(config.model_dir / LOCK_FILE, "an evaluation of this model"):
-            result = run_evaluation(config, progress=progress)
-            if result.meta.get("model_version") != model.version:
-                raise InsightsError("a new model was trained while evaluating; reload the page "
-                                    "and evaluate the new model")
-            write_evaluation(result, common.model_folder(model))
+        evaluate_and_store(common.settings(), version=model.version, progress=progress)
 
     started = time.perf_counter()
     done, _, log = common.run_with_progress(
@@ -81,12 +73,9 @@ def not_evaluated(model: Model) -> bool:
 
 
 def summary_line(result: EvaluationResult) -> str:
-    data = result.meta.get("data", {})
     when = str(result.meta.get("created_at", "?"))[:16].replace("T", " ")
     return (f"Evaluated {when} UTC on **{common.md(result.meta.get('warehouse', '?'))}**: "
-            f"{data.get('artists', 0):,} artists, {data.get('listeners', 0):,} listeners, "
-            f"{data.get('listens', 0):,} listens, {data.get('artists_with_chart_data', 0):,} "
-            f"artists with chart data ({float(result.meta.get('elapsed_s', 0)):.0f} s). "
+            f"{data_judged(result)}. "
             f"In the charts, the model's method (**{common.md(result.default_method)}**) is "
             "orange, other methods blue and baselines grey.")
 
@@ -103,17 +92,16 @@ def headline_metrics(result: EvaluationResult) -> None:
 
 def charts(result: EvaluationResult) -> None:
     """One bar chart per metric (two per row), each with its meaning under it."""
-    shown = [*METRICS, "fit_s"]
-    explained = {**METRICS, "fit_s": FIT_SECONDS}
+    shown = list(CHARTED)
     for start in range(0, len(shown), 2):
         for column, metric in zip(st.columns(2, gap="large"), shown[start:start + 2], strict=False):
             with column:
                 frame = metric_frame(result, metric)
                 if frame.empty:
-                    st.caption(f"{explained[metric][0]}: not measured on this data.")
+                    st.caption(f"{CHARTED[metric][0]}: not measured on this data.")
                     continue
                 st.altair_chart(metric_chart(frame, metric), width="stretch", key=f"chart_{metric}")
-                st.caption(explained[metric][1])
+                st.caption(CHARTED[metric][1])
 
 
 def clusters(result: EvaluationResult) -> None:
@@ -172,8 +160,8 @@ st.title("Model quality")
 st.caption("How well this model's similar artists and clusters hold up against outside checks, "
            "beside simple baselines.")
 
-# No st.stop() below: a stopped run drops whatever the app writes after the page (the sidebar's
-# selected artist), so the page simply ends when there is nothing more to show.
+# No st.stop() below: after st.stop() Streamlit drops what app.py writes after the page (the
+# sidebar's selected artist), so the page simply ends when there is nothing more to show.
 try:
     stored = read_evaluation(common.model_folder(model))
 except InsightsError as exc:

@@ -12,9 +12,8 @@ import re
 import pandas as pd
 import streamlit as st
 
-from core.errors import UnknownArtistError
 from core.insights import scouting
-from core.insights.clusters import artist_rows, search_artists, suggest_names, with_cluster_names
+from core.insights.clusters import artist_rows, no_match, search_artists, with_cluster_names
 from core.insights.evidence import (
     MIN_SHARED_LISTENERS,
     THIN,
@@ -80,12 +79,8 @@ query = st.text_input(
 if query.strip():
     results = search_artists(model, query, limit=MAX_RESULTS, names=names, exact_only=True)
     if results.empty:
-        reason = None
-        try:
-            model.resolve(query)
-        except UnknownArtistError as exc:
-            reason = exc.reason  # e.g. "left out of training: 1 listener, below the minimum"
-        suggestions = suggest_names(model, query)
+        missing = no_match(model, query)
+        reason, suggestions = missing.reason, missing.suggestions
         st.warning(f"No artist called **{common.md(query.strip())}** in the model"
                    + (f": {reason}." if reason else ".")
                    + (" Did you mean one of these?" if suggestions else

@@ -19,7 +19,8 @@ from core.errors import InsightsError
 from core.model import Model, ModelStore
 from core.model_history import compare_versions, history
 from core.training import TrainingParams, train_and_save, training_plan
-from core.training.pipeline import STEPS
+from core.training.mode import MODES
+from core.training.summary import count_rows, how_trained, step_seconds
 from core.upload import TargetStatus, neo4j_export_zip, publish, targets
 from dashboard import common
 
@@ -43,9 +44,7 @@ def model_status(model: Model | None) -> None:
     st.markdown(
         f"Version `{model.version}`, trained **{str(manifest.get('created_at', '?')).replace('T', ' ')}** "
         f"from **{common.md(manifest.get('warehouse', 'an unknown warehouse'))}** "
-        f"(package {manifest.get('package_version', '?')}), "
-        f"{'in the warehouse (pushdown)' if manifest.get('mode') == 'pushdown' else 'in memory'}; "
-        f"similarity: {common.md(manifest.get('steps', {}).get('similarity', '?'))}."
+        f"(package {manifest.get('package_version', '?')}), {common.md(how_trained(manifest))}."
     )
     cols = st.columns(5)
     cols[0].metric("Artists modelled", f"{counts.get('artists', len(model.artists)):,}")
@@ -61,14 +60,13 @@ def model_status(model: Model | None) -> None:
                      width="stretch")
     with middle:
         st.markdown("**Timings (seconds)**")
-        timings = manifest.get("timings_seconds", {})
-        in_order = {step: timings[step] for step in [*STEPS, *timings] if step in timings}
-        st.dataframe(_table(in_order, "Step", "Seconds"), hide_index=True, width="stretch")
-        st.caption(f"Total {sum(float(v) for v in timings.values()):.1f} s · explained variance "
+        seconds = step_seconds(manifest)
+        st.dataframe(_table(seconds, "Step", "Seconds"), hide_index=True, width="stretch")
+        st.caption(f"Total {sum(seconds.values()):.1f} s · explained variance "
                    f"{float(manifest.get('explained_variance', 0)):.0%}")
     with right:
         st.markdown("**Input rows**")
-        st.dataframe(_table({k: f"{v:,}" for k, v in counts.items()}, "Count", "Rows"),
+        st.dataframe(_table({label: f"{n:,}" for label, n in count_rows(manifest)}, "Count", "Rows"),
                      hide_index=True, width="stretch")
 
 
@@ -84,21 +82,16 @@ def training_form(config: Settings, model: Model | None) -> None:
             config, num_features=used.get("num_features"), num_clusters=used.get("num_clusters"),
             min_listeners=used.get("min_listeners"),
         )
-    c1, c2, c3 = st.columns(3)
-    features = c1.number_input("Features", 2, 512, defaults.num_features, key="train_features",
+    features_box, clusters_box, minimum_box = st.columns(3)
+    features = features_box.number_input("Features", 2, 512, defaults.num_features, key="train_features",
                                help="Size of each artist's listener profile (SVD components)")
-    clusters = c2.number_input("Clusters", 1, 100, defaults.num_clusters, key="train_clusters",
+    clusters = clusters_box.number_input("Clusters", 1, 100, defaults.num_clusters, key="train_clusters",
                                help="How many groups of artists to form")
-    minimum = c3.number_input("Minimum listeners", 1, 100_000, defaults.min_listeners,
+    minimum = minimum_box.number_input("Minimum listeners", 1, 100_000, defaults.min_listeners,
                               key="train_min_listeners",
                               help="Artists with fewer listeners are left out (too little evidence)")
     plan = training_plan(config)
-    where = {
-        "auto": f"Automatic ({'in memory' if plan.auto == 'memory' else 'in the warehouse'})",
-        "memory": "In memory",
-        "pushdown": "In the warehouse (pushdown)",
-    }
-    mode = st.radio("Where to train", list(where), format_func=where.__getitem__, horizontal=True,
+    mode = st.radio("Where to train", MODES, format_func=plan.label, horizontal=True,
                     key="train_mode",
                     help="In memory is faster; in the warehouse, the passes over the listens run "
                          "as SQL there and only artist-side numbers come back, so any table size "
