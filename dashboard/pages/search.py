@@ -19,7 +19,6 @@ from core.insights.evidence import (
     THIN,
     filter_similar,
     genres_present,
-    has_chart_data,
     similar_with_evidence,
 )
 from core.insights.graph import common_neighbours
@@ -141,7 +140,7 @@ st.caption(f"Cluster: **{common.md(profile['cluster_name'])}**, artists whose au
 
 tab_similar, tab_emerging, tab_compare = st.tabs(
     ["Similar artists", "Emerging artists in this audience", "Compare artists side by side"])
-short = artist if len(artist) <= 18 else artist[:17] + "…"
+short = artist if len(artist) <= 12 else artist[:11] + "…"  # fits a column header
 
 with tab_similar:
     top_limit = int(model.neighbour_idx.shape[1])
@@ -164,12 +163,11 @@ with tab_similar:
         st.caption(f"Only {len(evidence)} artists share listeners with {common.md(artist)}.")
     if len(filtered) < len(evidence):
         st.caption(f"{len(filtered)} of the top {len(evidence)} match the filters.")
+    # cluster and chart data are in the download; on screen they cut the table off at 1280 px
     table = _genres_shown(similar).assign(
-        evidence=similar["evidence"].map(lambda e: THIN_MARK if e == THIN else "ok"),
-        charts=has_chart_data(model, similar["artistnum"]))
+        evidence=similar["evidence"].map(lambda e: THIN_MARK if e == THIN else "ok"))
     table = table[["rank", "name", "similarity", "listeners", "shared_listeners",
-                   "share_of_artist_listeners", "share_of_similar_listeners", "evidence",
-                   "genre", "cluster_name", "charts"]]
+                   "share_of_artist_listeners", "share_of_similar_listeners", "evidence", "genre"]]
     st.dataframe(
         table,
         hide_index=True,
@@ -177,34 +175,30 @@ with tab_similar:
         height=min(38 + 35 * len(table), 38 + 35 * 20),  # whole table up to 20 rows, then scroll
         key="similar_table",
         column_config={
-            "rank": st.column_config.NumberColumn("#", width=36),
-            "name": st.column_config.TextColumn("Artist", width="medium"),
+            "rank": st.column_config.NumberColumn("#", width=34),  # widths: 792 px, fits 1280
+            "name": st.column_config.TextColumn("Artist", width=150),
             "similarity": st.column_config.ProgressColumn(
-                "Similarity", min_value=0.0, max_value=1.0, format="%.2f", width=110,
+                "Similarity", min_value=0.0, max_value=1.0, format="%.2f", width=100,
                 help=f"{artist}'s score for this artist, from 0 (no shared listeners) to 1 "
                      "(the closest match); this artist's own list may score "
                      f"{artist} differently"),
             "listeners": st.column_config.NumberColumn(
-                "Listeners", format="localized", width="small",
+                "Listeners", format="localized", width=74,
                 help="This similar artist's own listeners"),
             "shared_listeners": st.column_config.NumberColumn(
-                "Shared", format="localized", width="small",
+                "Shared", format="localized", width=62,
                 help=f"Listeners of {artist} who also listen to this artist"),
             "share_of_artist_listeners": st.column_config.NumberColumn(
-                f"% of {short}'s", format="percent", width="small",
+                f"% of {short}'s", format="percent", width=112,
                 help=f"Share of {artist}'s listeners who also play this artist"),
             "share_of_similar_listeners": st.column_config.NumberColumn(
-                "% of theirs", format="percent", width="small",
+                "% of theirs", format="percent", width=82,
                 help=f"Share of this artist's listeners who also play {artist}"),
             "evidence": st.column_config.TextColumn(
-                "Evidence", width="small",
+                "Evidence", width=66,
                 help=f"⚠ thin: fewer than {MIN_SHARED_LISTENERS} shared listeners, so one "
                      "listener more or less moves the shares a lot"),
-            "genre": st.column_config.TextColumn("Genre", width="small"),
-            "cluster_name": st.column_config.TextColumn(
-                "Cluster", width="medium", help="Artists sharing listeners (see the Clusters page)"),
-            "charts": st.column_config.CheckboxColumn(
-                "Charts", width=60, help="Has its own streams per country (Markets page)"),
+            "genre": st.column_config.TextColumn("Genre", width=112),
         },
     )
     st.caption(
@@ -287,7 +281,7 @@ with tab_compare:
             st.dataframe(
                 column_table, hide_index=True, width="stretch",
                 column_config={"name": "Similar artist", "similarity": st.column_config.ProgressColumn(
-                    "Similarity", min_value=0.0, max_value=1.0, format="%.2f")},
+                    "Similarity", min_value=0.0, max_value=1.0, format="%.2f", width=90)},
             )
             _download(column_table, f"similar-to-{_slug(name)}-top{compare_n}.csv",
                       f"download_compare_{rec.row}")
