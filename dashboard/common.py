@@ -131,8 +131,37 @@ def model_key(model: Model) -> tuple[str, str]:
 # -- the selected artist -------------------------------------------------------------------------
 
 
+#: the URL query parameter that carries the selection, so a shared link reproduces the view
+ARTIST_PARAM = "artist"
+#: session key: the value this session last put in (or took from) the URL
+_URL_ARTIST_KEY = "_url_artist"
+
+
+def _sync_url(model: Model) -> None:
+    """Keep ``?artist=`` and the selection in step, so any page's link can be shared.
+
+    A name in the URL that this session did not write (a pasted link) selects that artist;
+    an unknown one is ignored with a toast. Otherwise the URL is set to the selection, which
+    also restores it after a sidebar page switch (page links drop the query).
+    """
+    in_url = st.query_params.get(ARTIST_PARAM)
+    if in_url and in_url != st.session_state.get(_URL_ARTIST_KEY):
+        st.session_state[_URL_ARTIST_KEY] = in_url
+        row = model.names.find(in_url)
+        if row is None:
+            st.toast(f"No artist called “{in_url}” in the model; the link's artist is ignored.",
+                     icon=":material/warning:")
+        else:
+            st.session_state[ARTIST_KEY] = str(model.artists["artistname"].iat[row])
+    name = st.session_state.get(ARTIST_KEY)
+    if name and st.query_params.get(ARTIST_PARAM) != name:
+        st.query_params[ARTIST_PARAM] = name
+        st.session_state[_URL_ARTIST_KEY] = name
+
+
 def selected_artist(model: Model) -> str | None:
-    """The artist chosen on any page, if it still exists in the (possibly retrained) model."""
+    """The artist chosen on any page or named in the URL, if it exists in the current model."""
+    _sync_url(model)
     name = st.session_state.get(ARTIST_KEY)
     if not name:
         return None
@@ -141,9 +170,13 @@ def selected_artist(model: Model) -> str | None:
 
 
 def select_artist(name: str | None) -> None:
-    """Remember ``name`` as the artist every page follows (kept when switching pages)."""
+    """Remember ``name`` as the artist every page follows (kept when switching pages, and
+    written to the URL's ``?artist=`` so the link reproduces the view)."""
     if name:
         st.session_state[ARTIST_KEY] = name
+        if st.query_params.get(ARTIST_PARAM) != name:
+            st.query_params[ARTIST_PARAM] = name
+        st.session_state[_URL_ARTIST_KEY] = name
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -285,7 +318,9 @@ def sidebar() -> DeltaGenerator | None:
         trained = str(manifest.get("created_at", ""))[:16].replace("T", " ")
         st.markdown(f"`{version}`")
         st.caption(f"trained {trained} UTC · {len(model.artists):,} artists")
-        return st.empty()
+        slot = st.empty()
+    _sync_url(model)  # every page, also those without a picker: the link keeps the artist
+    return slot
 
 
 def show_selection(slot: DeltaGenerator | None) -> None:

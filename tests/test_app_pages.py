@@ -128,7 +128,7 @@ def test_typing_finds_an_artist_regardless_of_accents_and_shows_similar_ones(
     assert similar["similarity"].is_monotonic_decreasing
     columns = json.loads(table_element(at, "similar_table").proto.columns)
     assert columns["similarity"]["type_config"]["type"] == "progress"  # a bar inside the cell
-    assert {"shared_listeners", "genre", "cluster_name"} <= set(similar.columns)
+    assert {"shared_listeners", "genre", "evidence"} <= set(similar.columns)  # cluster: in the CSV
 
 
 def test_picking_another_match_and_top_n_update_the_table(trained_env: dict[str, str]) -> None:

@@ -121,9 +121,18 @@ def artist_rows(model: Model, rows: Sequence[int], names: dict[int, str] | None 
     }, columns=list(ARTIST_COLUMNS))
 
 
-def search_artists(model: Model, query: str, limit: int = 20, names: dict[int, str] | None = None
-                   ) -> pd.DataFrame:
-    """Artists matching what has been typed so far (prefix, then substring, then fuzzy)."""
+def search_artists(model: Model, query: str, limit: int = 20, names: dict[int, str] | None = None,
+                   exact_only: bool = False) -> pd.DataFrame:
+    """Artists matching what has been typed so far (prefix, then substring, then fuzzy).
+
+    ``exact_only``: a query that names an artist exactly (case and accents aside, "radiohead")
+    returns that artist alone, so the analyst is not shown loose matches for a name they typed
+    in full; other queries are unaffected.
+    """
+    if exact_only and query.strip():
+        row = model.names.find(query.strip())
+        if row is not None:
+            return artist_rows(model, [row], names)
     return artist_rows(model, model.names.search(query, limit=limit), names)
 
 

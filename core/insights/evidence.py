@@ -13,6 +13,7 @@ list has no count, and ``pair_evidence`` says so instead of guessing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -93,3 +94,33 @@ def pair_evidence(model: Model, a: str | int, b: str | int,
         "direction": direction,
         "evidence": None if shared is None else str(evidence_label(shared, min_shared)),
     }
+
+
+def has_chart_data(model: Model, artistnums: np.ndarray | pd.Series) -> np.ndarray:
+    """True for artists with their own streams per country (the Markets page's actual data)."""
+    charting = model.artists["artistnum"].to_numpy()[np.unique(model.markets["row"].to_numpy())]
+    return np.isin(np.asarray(artistnums), charting)
+
+
+def filter_similar(model: Model, table: pd.DataFrame, *, genres: Sequence[str] = (),
+                   min_listeners: int = 0, charting_only: bool = False) -> pd.DataFrame:
+    """The rows of a ``similar_with_evidence`` table an analyst narrowed down to, ranks kept.
+
+    ``genres``: keep artists of these genres (none given: every genre, including artists
+    without one); ``min_listeners``: keep artists with at least that many listeners of their
+    own; ``charting_only``: keep artists with chart data (streams per country).
+    """
+    keep = np.ones(len(table), dtype=bool)
+    if genres:
+        keep &= table["genre"].isin(list(genres)).to_numpy()
+    if min_listeners > 0:
+        keep &= table["listeners"].to_numpy() >= min_listeners
+    if charting_only:
+        keep &= has_chart_data(model, table["artistnum"].to_numpy())
+    return table[keep].reset_index(drop=True)
+
+
+def genres_present(table: pd.DataFrame) -> list[str]:
+    """The genres of a similar-artists table, most frequent first: the options of a filter."""
+    counts = table["genre"].dropna().astype(str).value_counts()
+    return sorted(counts.index, key=lambda g: (-counts[g], g))

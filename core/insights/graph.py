@@ -152,8 +152,10 @@ def common_neighbours(model: Model, rows: Sequence[int], top_n: int = 20) -> pd.
     """Artists in the top-``top_n`` lists of at least two of ``rows``: shared territory.
 
     Columns: name, shared_by (how many of the compared artists list it), mean_similarity, then
-    one similarity column per compared artist (0 where it is not in that artist's list).
-    Sorted by shared_by, then mean similarity. The compared artists themselves are left out.
+    one similarity column per compared artist (NaN where it is not in that artist's top
+    ``top_n``: no score is known there, which is not a score of 0). ``mean_similarity`` is over
+    all compared artists, an absent score counting as 0, so an artist listed by fewer of them
+    ranks lower. Sorted by shared_by, then mean similarity. The compared artists are left out.
     """
     rows = [int(r) for r in dict.fromkeys(rows)]
     names = model.artists["artistname"].to_numpy()
@@ -175,7 +177,7 @@ def common_neighbours(model: Model, rows: Sequence[int], top_n: int = 20) -> pd.
             continue
         records.append({"name": str(names[other]), "shared_by": len(sims),
                         "mean_similarity": sum(sims.values()) / len(rows),
-                        **{label: sims.get(label, 0.0) for label in compared}})
+                        **{label: sims.get(label, float("nan")) for label in compared}})
     frame = pd.DataFrame(records, columns=columns)
     return frame.sort_values(["shared_by", "mean_similarity", "name"], ascending=[False, False, True],
                              ignore_index=True)

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import re
 
+import pandas as pd
 import streamlit as st
 
+from core.insights import scouting
 from core.insights.clusters import artist_rows, no_match, search_artists, with_cluster_names
+from core.insights.evidence import (
+    MIN_SHARED_LISTENERS,
+    THIN,
+    filter_similar,
+    genres_present,
+    similar_with_evidence,
+)
 from core.insights.graph import common_neighbours
 from core.insights.similarity import similar_artists
 from dashboard import common
@@ -19,12 +28,30 @@ from dashboard import common
 QUERY_KEY = "search_query"
 MAX_RESULTS = 12
 MAX_COMPARED = 4
+NO_GENRE = "—"
+THIN_MARK = "⚠ thin"
 
 model = common.require_model()
 names = common.cluster_names(model)
 
 st.title("Artist search")
 st.caption("Who shares an artist's listeners? Type a name; case, accents and typos are forgiven.")
+
+
+def _slug(name: str) -> str:
+    """A file-name-safe form of an artist name, for download file names."""
+    return re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-") or "artist"
+
+
+def _download(frame: pd.DataFrame, file_name: str, key: str) -> None:
+    """A CSV download of the table just shown (every table on this page has one)."""
+    st.download_button("Download as CSV", data=frame.to_csv(index=False).encode("utf-8"),
+                       file_name=file_name, mime="text/csv", icon=":material/download:", key=key)
+
+
+def _genres_shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a missing genre shown as a dash, never as the word "None"."""
+    return frame.assign(genre=frame["genre"].where(frame["genre"].notna(), NO_GENRE))
 
 
 def _use_suggestion(name: str) -> None:
@@ -49,7 +76,7 @@ query = st.text_input(
 )
 
 if query.strip():
-    results = search_artists(model, query, limit=MAX_RESULTS, names=names)
+    results = search_artists(model, query, limit=MAX_RESULTS, names=names, exact_only=True)
     if results.empty:
         missing = no_match(model, query)
         reason, suggestions = missing.reason, missing.suggestions
@@ -62,6 +89,9 @@ if query.strip():
             st.button(suggestion, key=f"suggest_{i}", on_click=_use_suggestion, args=(suggestion,))
         st.stop()
     label = f"{len(results)} match{'es' if len(results) != 1 else ''} for “{common.md(query.strip())}”"
+    if model.names.find(query.strip()) is not None:
+        label = (f"Exact match for “{common.md(query.strip())}”; looser matches are hidden "
+                 "(type part of a name to see them).")
 else:
     current = common.selected_artist(model)
     popular = common.names_by_popularity(*common.model_key(model))[:MAX_RESULTS]
@@ -71,7 +101,7 @@ else:
 
 st.caption(label)
 st.dataframe(
-    results.drop(columns=["row", "cluster"]),
+    _genres_shown(results.drop(columns=["row", "cluster"])),
     hide_index=True,
     width="stretch",
     height=min(38 + 35 * len(results), 300),
@@ -87,6 +117,8 @@ st.dataframe(
                                                        "country (see the Markets page)"),
     },
 )
+_download(results.drop(columns=["row"]), f"search-{_slug(query) if query.strip() else 'popular'}.csv",
+          "download_results")
 
 options = results["name"].tolist()
 current = common.selected_artist(model)
@@ -100,23 +132,42 @@ st.divider()
 st.subheader(f"Artists similar to {common.md(artist)}")
 m1, m2, m3 = st.columns(3)
 m1.metric("Listeners", f"{int(profile['listeners']):,}")
-m2.metric("Genre", profile["genre"] if isinstance(profile["genre"], str) else "—")
+m2.metric("Genre", profile["genre"] if isinstance(profile["genre"], str) else "no genre")
 m3.metric("Chart data", "yes" if profile["has_markets"] else "no",
           help="Own streams per country; without them the Markets page shows modeled streams only")
 st.caption(f"Cluster: **{common.md(profile['cluster_name'])}**, artists whose audiences overlap "
            "(see the Clusters page).")
 
-tab_similar, tab_compare = st.tabs(["Similar artists", "Compare artists side by side"])
+tab_similar, tab_emerging, tab_compare = st.tabs(
+    ["Similar artists", "Emerging artists in this audience", "Compare artists side by side"])
+short = artist if len(artist) <= 12 else artist[:11] + "…"  # fits a column header
 
 with tab_similar:
     top_limit = int(model.neighbour_idx.shape[1])
     top_n = st.slider("How many similar artists", min_value=1, max_value=min(100, top_limit),
                       value=min(15, top_limit), key="top_n")
-    similar = with_cluster_names(similar_artists(model, row, top_n), names)
-    if len(similar) < top_n:
-        st.caption(f"Only {len(similar)} artists share listeners with {common.md(artist)}.")
-    table = similar[["rank", "name", "similarity", "shared_listeners", "shared_share", "genre",
-                     "cluster_name"]]
+    evidence = similar_with_evidence(model, row, top_n)
+    f1, f2, f3 = st.columns([3, 1.2, 1.2], vertical_alignment="bottom")
+    genres = f1.multiselect("Genre", genres_present(evidence), key="similar_genres",
+                            placeholder="All genres",
+                            help="Keep similar artists of these genres (none chosen: all)")
+    min_listeners = f2.number_input("Minimum listeners", min_value=0, value=0, step=5,
+                                    key="similar_min_listeners",
+                                    help="Keep similar artists with at least this many listeners")
+    charting_only = f3.checkbox("Has chart data only", key="similar_charting",
+                                help="Keep artists with their own streams per country")
+    filtered = filter_similar(model, evidence, genres=genres, min_listeners=int(min_listeners),
+                              charting_only=charting_only)
+    similar = with_cluster_names(filtered, names)
+    if len(evidence) < top_n:
+        st.caption(f"Only {len(evidence)} artists share listeners with {common.md(artist)}.")
+    if len(filtered) < len(evidence):
+        st.caption(f"{len(filtered)} of the top {len(evidence)} match the filters.")
+    # cluster and chart data are in the download; on screen they cut the table off at 1280 px
+    table = _genres_shown(similar).assign(
+        evidence=similar["evidence"].map(lambda e: THIN_MARK if e == THIN else "ok"))
+    table = table[["rank", "name", "similarity", "listeners", "shared_listeners",
+                   "share_of_artist_listeners", "share_of_similar_listeners", "evidence", "genre"]]
     st.dataframe(
         table,
         hide_index=True,
@@ -124,35 +175,90 @@ with tab_similar:
         height=min(38 + 35 * len(table), 38 + 35 * 20),  # whole table up to 20 rows, then scroll
         key="similar_table",
         column_config={
-            "rank": st.column_config.NumberColumn("#", width="small"),
-            "name": st.column_config.TextColumn("Artist"),
+            "rank": st.column_config.NumberColumn("#", width=34),  # widths: 792 px, fits 1280
+            "name": st.column_config.TextColumn("Artist", width=150),
             "similarity": st.column_config.ProgressColumn(
-                "Similarity", min_value=0.0, max_value=1.0, format="%.2f",
-                help="How strongly the two audiences overlap, from 0 (no shared listeners) "
-                     "to 1 (the closest match)"),
+                "Similarity", min_value=0.0, max_value=1.0, format="%.2f", width=100,
+                help=f"{artist}'s score for this artist, from 0 (no shared listeners) to 1 "
+                     "(the closest match); this artist's own list may score "
+                     f"{artist} differently"),
+            "listeners": st.column_config.NumberColumn(
+                "Listeners", format="localized", width=74,
+                help="This similar artist's own listeners"),
             "shared_listeners": st.column_config.NumberColumn(
-                "Shared listeners", format="localized",
-                help=f"Listeners of {common.md(artist)} who also listen to this artist"),
-            "shared_share": st.column_config.NumberColumn(
-                f"Share of {artist}'s listeners", format="percent"),
-            "genre": st.column_config.TextColumn("Genre"),
-            "cluster_name": st.column_config.TextColumn("Cluster"),
+                "Shared", format="localized", width=62,
+                help=f"Listeners of {artist} who also listen to this artist"),
+            "share_of_artist_listeners": st.column_config.NumberColumn(
+                f"% of {short}'s", format="percent", width=112,
+                help=f"Share of {artist}'s listeners who also play this artist"),
+            "share_of_similar_listeners": st.column_config.NumberColumn(
+                "% of theirs", format="percent", width=82,
+                help=f"Share of this artist's listeners who also play {artist}"),
+            "evidence": st.column_config.TextColumn(
+                "Evidence", width=66,
+                help=f"⚠ thin: fewer than {MIN_SHARED_LISTENERS} shared listeners, so one "
+                     "listener more or less moves the shares a lot"),
+            "genre": st.column_config.TextColumn("Genre", width=112),
         },
     )
-    slug = re.sub(r"[^a-z0-9]+", "-", artist.casefold()).strip("-") or "artist"
-    st.download_button(
-        "Download as CSV", data=similar.to_csv(index=False).encode("utf-8"),
-        file_name=f"similar-to-{slug}-top{top_n}.csv", mime="text/csv",
-        icon=":material/download:",
-        key="download_similar",
-    )
+    st.caption(
+        f"Scores are read from {common.md(artist)}'s side: each similar artist's own list may "
+        f"score {common.md(artist)} differently. **% of {common.md(artist)}'s**: the share of "
+        f"{common.md(artist)}'s {int(profile['listeners']):,} listeners who also play that artist; "
+        f"**% of theirs**: the share of that artist's listeners who also play "
+        f"{common.md(artist)}. **⚠ thin**: fewer than {MIN_SHARED_LISTENERS} shared listeners, "
+        "too few for the shares to mean much.")
+    _download(similar, f"similar-to-{_slug(artist)}-top{top_n}.csv", "download_similar")
+
+with tab_emerging:
+    e1, e2 = st.columns(2)
+    max_listeners = e1.number_input(
+        "At most this many listeners", min_value=1, value=scouting.MAX_LISTENERS, step=10,
+        key="emerging_max", help="Only artists this small count as emerging")
+    emerging_n = e2.number_input("How many", min_value=1, max_value=100, value=scouting.TOP_N,
+                                 key="emerging_n")
+    peers = scouting.emerging_peers(model, row, max_listeners=int(max_listeners),
+                                    top_n=int(emerging_n))
+    st.caption(
+        f"Smaller artists whose audience sits inside {common.md(artist)}'s. **Concentration** = "
+        f"shared listeners ÷ their listeners: the share of their audience that also plays "
+        f"{common.md(artist)} (100%: every one of their listeners does). Ranked by "
+        f"concentration, then shared listeners; at least {scouting.MIN_SHARED} shared listeners.")
+    if peers.empty:
+        st.info(f"No artist with at most {int(max_listeners):,} listeners shares "
+                f"{scouting.MIN_SHARED} or more listeners with {common.md(artist)}. "
+                "Try a higher listener limit.")
+    else:
+        st.dataframe(
+            peers.assign(similarity_from=peers["similarity_from"].map(
+                {scouting.FROM_ARTIST: f"{short}'s list", scouting.FROM_EMERGING: "their list"}))
+            .drop(columns=["artistnum"]),
+            hide_index=True, width="stretch", key="emerging_table",
+            column_config={
+                "rank": st.column_config.NumberColumn("#", width=36),
+                "name": st.column_config.TextColumn("Artist", width="medium"),
+                "listeners": st.column_config.NumberColumn("Listeners", format="localized"),
+                "shared_listeners": st.column_config.NumberColumn(
+                    "Shared", format="localized",
+                    help=f"Their listeners who also listen to {artist}"),
+                "concentration": st.column_config.ProgressColumn(
+                    "Concentration", min_value=0.0, max_value=1.0, format="percent",
+                    help=f"Share of their listeners who also play {artist}"),
+                "similarity": st.column_config.NumberColumn("Similarity", format="%.2f"),
+                "similarity_from": st.column_config.TextColumn(
+                    "Score from", help=f"Whose list the similarity comes from: {artist}'s, or "
+                                       "the emerging artist's own (scores are one-directional)"),
+            },
+        )
+    _download(peers, f"emerging-peers-of-{_slug(artist)}.csv", "download_emerging")
 
 with tab_compare:
     compare_key = f"compare_{artist}"
-    chosen_before = st.session_state.get(compare_key) or [artist]
+    if not st.session_state.get(compare_key):
+        st.session_state[compare_key] = [artist]  # the start value, in state only (no default=)
     compared = st.multiselect(
-        "Artists to compare", common.picker_options(model, [artist, *chosen_before]),
-        default=[artist], max_selections=MAX_COMPARED, key=compare_key, accept_new_options=True,
+        "Artists to compare", common.picker_options(model, [artist, *st.session_state[compare_key]]),
+        max_selections=MAX_COMPARED, key=compare_key, accept_new_options=True,
         on_change=_normalize_compared, args=(compare_key,),
         help=f"Up to {MAX_COMPARED} artists: pick from the list or type any artist's name.",
     )
@@ -171,15 +277,18 @@ with tab_compare:
             genre = rec.genre if isinstance(rec.genre, str) else "no genre"
             st.caption(f"{rec.listeners:,} listeners · {common.md(genre)}  \n"
                        f"Cluster {common.md(rec.cluster_name)}")
+            column_table = similar_artists(model, rec.row, compare_n)[["name", "similarity"]]
             st.dataframe(
-                similar_artists(model, rec.row, compare_n)[["name", "similarity"]],
-                hide_index=True, width="stretch",
+                column_table, hide_index=True, width="stretch",
                 column_config={"name": "Similar artist", "similarity": st.column_config.ProgressColumn(
-                    "Similarity", min_value=0.0, max_value=1.0, format="%.2f")},
+                    "Similarity", min_value=0.0, max_value=1.0, format="%.2f", width=90)},
             )
+            _download(column_table, f"similar-to-{_slug(name)}-top{compare_n}.csv",
+                      f"download_compare_{rec.row}")
     if len(compared) >= 2:
         shared = common_neighbours(model, rows, compare_n)
-        st.markdown(f"**Similar to more than one of them** (within each artist's top {compare_n})")
+        st.markdown(f"**Similar to more than one of them** (within each artist's top {compare_n}; "
+                    "a blank cell: not in that artist's top list)")
         if shared.empty:
             st.caption("None: these audiences do not overlap in their closest artists.")
         else:
@@ -192,3 +301,5 @@ with tab_compare:
                     **{n: st.column_config.NumberColumn(n, format="%.2f") for n in compared},
                 },
             )
+            _download(shared, "similar-to-" + "-and-".join(_slug(n) for n in compared) + ".csv",
+                      "download_shared")
