@@ -123,7 +123,7 @@ def test_a_shared_link_opens_the_artist_with_evidence_and_no_column_cut_off(
         driver.save_screenshot(str(screenshots / f"search-{width}-compare.png"))
 
         go_to(driver, "markets")  # the sidebar link drops the query; the page puts it back
-        wait_for_text(driver, "Top markets and recommended territories")
+        wait_for_text(driver, "One territory up close")
         settle(driver)
         assert f"artist={ARTIST}" in driver.current_url
         picker = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input')
