@@ -53,13 +53,21 @@ st.caption(f"Showing {len(nodes)} artists and {n_edges} links from {shown_cluste
 st.iframe(html, height=640, alt="Similarity graph of artists coloured by cluster")
 
 with st.expander("Artists in the graph"):
+    shown_nodes = nodes.assign(cluster=nodes["cluster"].map(names))[
+        ["name", "cluster", "listeners", "genre", "role"]]
     st.dataframe(
-        nodes.assign(cluster=nodes["cluster"].map(names))[["name", "cluster", "listeners", "genre", "role"]],
-        hide_index=True, width="stretch", key="graph_nodes",
+        shown_nodes, hide_index=True, width="stretch", key="graph_nodes",
         column_config={"name": "Artist", "cluster": "Cluster",
                        "listeners": st.column_config.NumberColumn("Listeners", format="localized"),
                        "genre": "Genre", "role": "Role"},
     )
+    st.download_button(
+        "Download these artists (CSV)",
+        shown_nodes.rename(columns={"name": "Artist", "cluster": "Cluster", "listeners": "Listeners",
+                                    "genre": "Genre", "role": "Role"}).to_csv(index=False)
+        .encode("utf-8"),
+        file_name=f"graph-artists-{model.version}.csv", mime="text/csv",
+        icon=":material/download:", key="download_graph_nodes")
 
 st.subheader("What each cluster is")
 st.dataframe(
@@ -77,3 +85,11 @@ st.dataframe(
                                                   help="Most listeners first"),
     },
 )
+st.download_button(
+    "Download cluster summary (CSV)",
+    summary[["cluster", "name", "size", "share", "top_genres", "best_known"]].rename(columns={
+        "cluster": "Cluster id", "name": "Cluster", "size": "Artists", "share": "Share",
+        "top_genres": "Top genres", "best_known": "Best-known artists"}).to_csv(index=False)
+    .encode("utf-8"),
+    file_name=f"clusters-{model.version}.csv", mime="text/csv", icon=":material/download:",
+    key="download_clusters")

@@ -29,7 +29,7 @@ from core.evaluation.report import (
 from core.model import Model
 from core.progress import ProgressCallback
 from dashboard import common
-from dashboard.quality_charts import metric_chart
+from dashboard.quality_charts import metric_chart, metric_table
 
 LOG_KEY = "evaluation_log"
 
@@ -55,7 +55,19 @@ def evaluate(model: Model) -> bool:
 
 def not_evaluated(model: Model) -> bool:
     """What the page says before the first evaluation, and the button that runs it; True when
-    the evaluation ran and was stored (the page then goes on to show it)."""
+    the evaluation ran and was stored (the page then goes on to show it, and the offer is
+    cleared so no "not evaluated yet" stays above the results)."""
+    offer = st.empty()
+    with offer.container():
+        clicked = _offer(model)
+    if clicked and evaluate(model):
+        offer.empty()
+        return True
+    return False
+
+
+def _offer(model: Model) -> bool:
+    """The banner explaining the evaluation, and its button."""
     st.info(
         "**This model has not been evaluated yet.** The evaluation checks the similar artists "
         "against things the model never trained on: a fifth of every listener's artists is "
@@ -67,9 +79,8 @@ def not_evaluated(model: Model) -> bool:
         "once per model. From a terminal: `artist_listener_evaluate`.",
         icon=":material/query_stats:",
     )
-    clicked = st.button("Run evaluation", type="primary", icon=":material/play_arrow:",
-                        key="evaluate_button")
-    return clicked and evaluate(model)
+    return st.button("Run evaluation", type="primary", icon=":material/play_arrow:",
+                     key="evaluate_button")
 
 
 def summary_line(result: EvaluationResult) -> str:
@@ -142,17 +153,20 @@ def results(result: EvaluationResult, model: Model) -> None:
     headline_metrics(result)
     charts(result)
     clusters(result)
-    with st.expander("All numbers"):
-        st.dataframe(result.methods.reset_index().rename(columns={"index": "method"}),
-                     hide_index=True, width="stretch", key="evaluation_table",
-                     column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                    for c in result.methods.columns})
-        st.caption("The same table as `evaluation.csv` in the model folder. geo_ndcg@10_abs: the "
-                   "seed's absolute-stream average judged the same way; geo_no_peers: charting "
-                   "artists without any similar charting artist (given the average instead); "
-                   "neighbours_s: seconds to list the judged artists' similar artists.")
-        if st.button("Evaluate again", icon=":material/refresh:", key="evaluate_again") and evaluate(model):
-            st.rerun()
+    st.subheader("All numbers")
+    st.dataframe(metric_table(result), hide_index=True, width="stretch", key="evaluation_table",
+                 column_config={"Method": st.column_config.TextColumn(width="large")})
+    st.caption("± one standard error of the mean (listeners or artists as the units); "
+               "— : not measured for that method. The download has every column the "
+               "evaluation stored, unrounded (the same as `evaluation.csv` in the model folder).")
+    st.download_button(
+        "Download all numbers (CSV)", result.methods.rename_axis("method").to_csv().encode("utf-8"),
+        file_name=f"evaluation-{model.version}.csv", mime="text/csv",
+        icon=":material/download:", key="download_evaluation")
+    if st.button("Evaluate again", icon=":material/refresh:", key="evaluate_again",
+                 help="Runs the whole evaluation again (about a minute on the demo data) and "
+                      "replaces the stored results") and evaluate(model):
+        st.rerun()
 
 
 model = common.require_model()
