@@ -34,19 +34,27 @@ def metric_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     return alt.layer(bars, text, title=label).properties(height=alt.Step(22))
 
 
+#: table headings short enough for six metric columns at 1280 px (the charts use METRICS' labels)
+SHORT_LABELS = {"recall@10": "Recall@10", "ndcg@10": "nDCG@10", "tag@10": "Tags@10",
+                "geo_ndcg@10": "Geo nDCG@10", "geo_spearman": "Spearman", "coverage@10": "Coverage@10"}
+
+
 def metric_table(result: EvaluationResult) -> pd.DataFrame:
     """Methods x metrics as text for reading: "0.186 ± 0.003" (± one standard error, where the
-    evaluation measured one), "—" where a method has no value, fit time in seconds."""
+    evaluation measured one), "—" where a method has no value, fit time in seconds; baselines
+    say so after their name."""
     methods = result.methods
     rows = []
     for name, values in methods.iterrows():
-        row = {"Method": str(name), "Kind": method_role(str(name), result.default_method)}
-        for metric, (label, _) in METRICS.items():
+        role = method_role(str(name), result.default_method)
+        row = {"Method": str(name) + (" (baseline)" if role == "baseline" and "baseline" not in str(name) else "")}
+        for metric in METRICS:
+            label = SHORT_LABELS.get(metric, metric)
             value = values.get(metric, float("nan"))
             error = values.get(f"{metric}_se", float("nan"))
             row[label] = ("—" if pd.isna(value) else f"{value:.3f}"
                           + ("" if pd.isna(error) else f" ± {error:.3f}"))
         fit = values.get("fit_s", float("nan"))
-        row["Fit seconds"] = "—" if pd.isna(fit) else f"{fit:.1f}"
+        row["Fit s"] = "—" if pd.isna(fit) else f"{fit:.1f}"
         rows.append(row)
     return pd.DataFrame(rows)

@@ -136,7 +136,7 @@ def test_quality_table_shows_standard_errors_with_plus_minus() -> None:
     table = metric_table(result).set_index("Method")
     assert table.loc[result.default_method, "Recall@10"] == "0.180 ± 0.003"
     assert table.loc["mean-share baseline", "Recall@10"] == "—"
-    assert table.loc["popularity", "Kind"] == "baseline"
+    assert table.loc["popularity (baseline)", "Geo nDCG@10"] == "0.310"
 
 
 def test_no_cluster_is_grey() -> None:

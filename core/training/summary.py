@@ -69,11 +69,13 @@ STEP_LABELS = {
     "neighbours": "find similar artists",
     "markets": "markets and names",
 }
-#: model history column -> heading (the fingerprint is left out: it only tells versions apart)
+#: model history column -> heading; the fingerprint, listener and pair counts are left out
+#: (all columns would not fit a 1280 px screen; the Current model section has the counts) and
+#: "where" joins the source
 HISTORY_COLUMNS = {
     "version": "Version", "current": "In use", "created_at": "Trained (UTC)",
-    "warehouse": "Source", "mode": "Where", "artists": "Artists", "listeners": "Listeners",
-    "pairs": "Pairs", "features": "Features", "explained_variance": "Explained variance",
+    "warehouse": "Trained from", "artists": "Artists", "features": "Features",
+    "explained_variance": "Explained variance",
 }
 #: "what changed" column -> heading (the artist number is left out: the name says it)
 CHANGE_COLUMNS = {
@@ -119,10 +121,14 @@ def timing_rows(manifest: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def history_table(versions: pd.DataFrame) -> pd.DataFrame:
-    """``core.model_history.history`` with plain headings and the trained time without "T"."""
-    shown = versions.reindex(columns=list(HISTORY_COLUMNS)).copy()
+    """``core.model_history.history`` with plain headings, "source (where)" in one column and
+    the trained time without "T" or seconds."""
+    shown = versions.copy()
     shown["created_at"] = shown["created_at"].astype("string").str.replace("T", " ").str[:16]
-    return shown.rename(columns=HISTORY_COLUMNS)
+    modes = shown["mode"].map(lambda m: where_trained(m) if isinstance(m, str) else None)
+    shown["warehouse"] = [f"{w} ({m})" if isinstance(w, str) and m else w
+                          for w, m in zip(shown["warehouse"], modes, strict=True)]
+    return shown.reindex(columns=list(HISTORY_COLUMNS)).rename(columns=HISTORY_COLUMNS)
 
 
 def changes_table(changes: pd.DataFrame) -> pd.DataFrame:

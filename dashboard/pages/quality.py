@@ -18,6 +18,7 @@ from core.errors import InsightsError
 from core.evaluation.clusters import SILHOUETTE_SAMPLE
 from core.evaluation.report import (
     CHARTED,
+    FIT_SECONDS,
     METRICS,
     EvaluationResult,
     data_judged,
@@ -29,7 +30,7 @@ from core.evaluation.report import (
 from core.model import Model
 from core.progress import ProgressCallback
 from dashboard import common
-from dashboard.quality_charts import metric_chart, metric_table
+from dashboard.quality_charts import SHORT_LABELS, metric_chart, metric_table
 
 LOG_KEY = "evaluation_log"
 
@@ -93,7 +94,9 @@ def summary_line(result: EvaluationResult) -> str:
 
 def headline_metrics(result: EvaluationResult) -> None:
     """The model's five numbers, each with how far it is from the best other row."""
-    for column, row in zip(st.columns(len(METRICS)), headline(result).itertuples(), strict=True):
+    # three a row: six in one row cut their labels at 1280 px
+    columns = [c for _ in range(0, len(METRICS), 3) for c in st.columns(3)]
+    for column, row in zip(columns, headline(result).itertuples(), strict=False):
         delta = None
         if not (math.isnan(row.value) or math.isnan(row.best_other_value)):
             delta = f"{row.value - row.best_other_value:+.3f} vs next best"
@@ -154,8 +157,15 @@ def results(result: EvaluationResult, model: Model) -> None:
     charts(result)
     clusters(result)
     st.subheader("All numbers")
+    # pixel widths that fit a 1280 px window; rows over 4rem let long method names wrap
     st.dataframe(metric_table(result), hide_index=True, width="stretch", key="evaluation_table",
-                 column_config={"Method": st.column_config.TextColumn(width="large")})
+                 row_height=84,
+                 column_config={
+                     "Method": st.column_config.TextColumn(width=180),
+                     **{SHORT_LABELS[m]: st.column_config.TextColumn(width=92, help=label)
+                        for m, (label, _) in METRICS.items() if m in SHORT_LABELS},
+                     "Fit s": st.column_config.TextColumn(width=50, help=FIT_SECONDS[1]),
+                 })
     st.caption("± one standard error of the mean (listeners or artists as the units); "
                "— : not measured for that method. The download has every column the "
                "evaluation stored, unrounded (the same as `evaluation.csv` in the model folder).")

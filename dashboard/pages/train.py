@@ -67,24 +67,24 @@ def model_status(model: Model | None) -> None:
     cols[3].metric("Artists left out", f"{counts.get('artists_excluded_min_listeners', 0):,}",
                    help="Fewer listeners than the minimum; searching them explains why")
     cols[4].metric("Artists with chart data", f"{counts.get('artists_with_market_data', 0):,}")
-    # Input rows has the longest labels: it gets the widest column, so nothing is cut at 1280 px
-    rows_box, params_box, timings_box = st.columns([5, 5, 3])
+    # two columns, not three: at 1280 px a third one cut the labels of Input rows and Timings
+    rows_box, params_box = st.columns(2)
     with rows_box:
         st.markdown("**Input rows**")
         rows = _table([(label, f"{n:,}") for label, n in count_rows(manifest)], "Count", "Rows")
-        st.dataframe(rows, hide_index=True, width="stretch", key="input_rows",
-                     column_config={"Rows": st.column_config.TextColumn(width="small")})
+        st.dataframe(rows, hide_index=True, width="stretch", height="content", key="input_rows",
+                     column_config={"Rows": st.column_config.TextColumn(width=75)})
         _csv(rows, f"input-rows-{model.version}", "csv_input_rows")
     with params_box:
         st.markdown("**Parameters**")
         params = _table(parameter_rows(manifest), "Parameter", "Value")
-        st.dataframe(params, hide_index=True, width="stretch", key="parameters",
-                     column_config={"Value": st.column_config.TextColumn(width="small")})
+        st.dataframe(params, hide_index=True, width="stretch", height="content", key="parameters",
+                     column_config={"Value": st.column_config.TextColumn(width=75)})
         _csv(params, f"parameters-{model.version}", "csv_parameters")
-    with timings_box:
         st.markdown("**Timings**")
         timings = _table(timing_rows(manifest), "Step", "Time")
-        st.dataframe(timings, hide_index=True, width="stretch", key="timings")
+        st.dataframe(timings, hide_index=True, width="stretch", height="content", key="timings",
+                     column_config={"Time": st.column_config.TextColumn(width="small")})
         st.caption(f"Total {format_seconds(sum(step_seconds(manifest).values()))} · explained "
                    f"variance {float(manifest.get('explained_variance', 0)):.0%}")
         _csv(timings, f"timings-{model.version}", "csv_timings")
@@ -218,14 +218,17 @@ def history_section(config: Settings) -> None:
         st.caption("No model versions yet.")
         return
     table = history_table(versions)
-    st.dataframe(table, hide_index=True, width="stretch", key="history_table",
+    # pixel widths that fit a 1280 px window; rows over 4rem let "Trained from" wrap
+    st.dataframe(table, hide_index=True, width="stretch", key="history_table", row_height=66,
                  column_config={
-                     "Version": st.column_config.TextColumn(width="medium"),
-                     "Source": st.column_config.TextColumn(width="medium"),
-                     **{c: st.column_config.NumberColumn(format="localized", width="small")
-                        for c in ("Artists", "Listeners", "Pairs", "Features")},
+                     "Version": st.column_config.TextColumn(width=240),
+                     "In use": st.column_config.CheckboxColumn(width=60),
+                     "Trained (UTC)": st.column_config.TextColumn(width=125),
+                     "Trained from": st.column_config.TextColumn(width=150),
+                     "Artists": st.column_config.NumberColumn(format="localized", width=70),
+                     "Features": st.column_config.NumberColumn(width=70),
                      "Explained variance": st.column_config.NumberColumn(format="percent",
-                                                                         width="small"),
+                                                                         width=95),
                  })
     _csv(table, "model-history", "csv_history")
     names = versions["version"].tolist()
@@ -244,8 +247,16 @@ def history_section(config: Settings) -> None:
         st.caption("Parameters changed: " + common.md(", ".join(
             f"{plain(k)} {a} → {b}" for k, (a, b) in diff.params.items())))
     changes = changes_table(diff.most_changed(20))
-    st.dataframe(changes, hide_index=True, width="stretch", key="diff_table",
-                 column_config={"Listeners": st.column_config.NumberColumn(format="localized")})
+    # rows taller than 4rem let the grid wrap the entered / left lists instead of cutting them
+    st.dataframe(changes, hide_index=True, width="stretch", key="diff_table", row_height=90,
+                 height=560,
+                 column_config={
+                     "Artist": st.column_config.TextColumn(width="small"),
+                     **{c: st.column_config.NumberColumn(format="localized", width=70)
+                        for c in ("Listeners", "Unchanged", "Changed")},
+                     "New in top list": st.column_config.TextColumn(width="medium"),
+                     "Left top list": st.column_config.TextColumn(width="medium"),
+                 })
     _csv(changes, f"changes-{old}-{new}", "csv_changes")
 
 
