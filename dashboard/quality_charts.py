@@ -47,7 +47,8 @@ def metric_table(result: EvaluationResult) -> pd.DataFrame:
     rows = []
     for name, values in methods.iterrows():
         role = method_role(str(name), result.default_method)
-        row = {"Method": str(name) + (" (baseline)" if role == "baseline" and "baseline" not in str(name) else "")}
+        named = role != "baseline" or "baseline" in str(name)
+        row = {"Method": str(name) + ("" if named else " (baseline)")}
         for metric in METRICS:
             label = SHORT_LABELS.get(metric, metric)
             value = values.get(metric, float("nan"))

@@ -1,4 +1,4 @@
-"""Issue 12 item 8 at 1280 px: the Train and Model quality pages' tables fit their columns.
+"""Issue 12 item 8 at 1280 px: the Train, Model quality and Clusters pages' tables fit.
 
 A real browser (headless Chromium) on the demo model, plus a second version trained with
 other parameters so the Train page's history and "what changed" tables have rows. Every
@@ -45,7 +45,10 @@ WIDTH = 1280
 #: per st.dataframe: how far its grid's content reaches past what is visible, and how far the
 #: element reaches past its parent block (both 0 when nothing is cut off)
 OVERFLOW_JS = """
-return Array.from(document.querySelectorAll('[data-testid="stDataFrame"]')).map(frame => {
+return Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
+    // not the ones inside a closed expander
+    .filter(frame => frame.checkVisibility() && frame.getBoundingClientRect().height > 0)
+    .map(frame => {
   const scroller = frame.querySelector('.dvn-scroller') || frame;
   const parent = frame.parentElement.closest('[data-testid="stVerticalBlock"]') || document.body;
   return {
@@ -122,4 +125,11 @@ def test_train_and_quality_tables_fit_at_1280_px(
     body = driver.find_element("tag name", "body").text
     assert "not been evaluated yet" not in body
     driver.save_screenshot(str(screenshots / "polish-quality-1280.png"))
-    assert cut_tables(driver) == []
+    assert cut_tables(driver) == [], driver.execute_script(OVERFLOW_JS)
+
+    go_to(driver, "clusters")  # the palette without grey, for a human to look at
+    wait_for_text(driver, "What each cluster is")
+    wait_for(driver, '[data-testid="stIFrame"], iframe[title^="Similarity graph"]')
+    settle(driver, 4.0)  # physics layout
+    driver.save_screenshot(str(screenshots / "polish-clusters-1280.png"))
+    assert cut_tables(driver) == [], driver.execute_script(OVERFLOW_JS)

@@ -72,16 +72,16 @@ with st.expander("Artists in the graph"):
 st.subheader("What each cluster is")
 st.dataframe(
     summary[["name", "size", "share", "top_genres", "best_known"]], hide_index=True, width="stretch",
-    key="cluster_summary",
+    key="cluster_summary", row_height=66, height="content",
     column_config={
-        # pixel widths that add up to a typical wide layout, so no column is cut off
-        "name": st.column_config.TextColumn("Cluster", width=250),
-        "size": st.column_config.NumberColumn("Artists", width=65),
+        # pixel widths that fit a 1280 px window; rows over 4rem let the lists wrap
+        "name": st.column_config.TextColumn("Cluster", width=190),
+        "size": st.column_config.NumberColumn("Artists", format="localized", width=60),
         "share": st.column_config.ProgressColumn("Share", min_value=0.0, max_value=1.0,
                                                  format="percent", width=95),
-        "top_genres": st.column_config.TextColumn("Top genres", width=260,
+        "top_genres": st.column_config.TextColumn("Top genres", width=200,
                                                   help="Share of the cluster's artists with that genre"),
-        "best_known": st.column_config.TextColumn("Best-known artists", width=300,
+        "best_known": st.column_config.TextColumn("Best-known artists", width=260,
                                                   help="Most listeners first"),
     },
 )

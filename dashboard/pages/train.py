@@ -221,14 +221,14 @@ def history_section(config: Settings) -> None:
     # pixel widths that fit a 1280 px window; rows over 4rem let "Trained from" wrap
     st.dataframe(table, hide_index=True, width="stretch", key="history_table", row_height=66,
                  column_config={
-                     "Version": st.column_config.TextColumn(width=240),
-                     "In use": st.column_config.CheckboxColumn(width=60),
-                     "Trained (UTC)": st.column_config.TextColumn(width=125),
+                     "Version": st.column_config.TextColumn(width=238),
+                     "In use": st.column_config.CheckboxColumn(width=55),
+                     "Trained (UTC)": st.column_config.TextColumn(width=118),
                      "Trained from": st.column_config.TextColumn(width=150),
-                     "Artists": st.column_config.NumberColumn(format="localized", width=70),
-                     "Features": st.column_config.NumberColumn(width=70),
+                     "Artists": st.column_config.NumberColumn(format="localized", width=62),
+                     "Features": st.column_config.NumberColumn(width=68),
                      "Explained variance": st.column_config.NumberColumn(format="percent",
-                                                                         width=95),
+                                                                         width=118),
                  })
     _csv(table, "model-history", "csv_history")
     names = versions["version"].tolist()
