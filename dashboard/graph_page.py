@@ -13,12 +13,13 @@ import re
 
 from core.insights.graph import OTHER, SELECTED, SimilarityGraph
 
-#: distinct, colour-blind-friendlier colours (Tableau 10, then its lighter half); clusters
+#: distinct, colour-blind-friendlier colours (Tableau 10, then its lighter half) without
+#: Tableau's greys: a grey cluster looks disabled next to the faded "other" artists; clusters
 #: beyond 20 reuse them, which the legend makes visible
 PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-    "#9c755f", "#bab0ac", "#a0cbe8", "#ffbe7d", "#ff9d9a", "#86bcb6", "#8cd17d", "#f1ce63",
-    "#d4a6c8", "#fabfd2", "#d7b5a6", "#79706e",
+    "#9c755f", "#499894", "#a0cbe8", "#ffbe7d", "#ff9d9a", "#86bcb6", "#8cd17d", "#f1ce63",
+    "#d4a6c8", "#fabfd2", "#b6992d", "#d37295",
 )
 
 

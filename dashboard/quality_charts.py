@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from core.evaluation.report import CHARTED
+from core.evaluation.report import CHARTED, METRICS, EvaluationResult, method_role
 
 ROLE_COLOURS = {"this model": "#f28e2b", "product default": "#f28e2b",
                 "other method": "#4e79a7", "baseline": "#bab0ac"}
@@ -32,3 +32,30 @@ def metric_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
                         legend=None))
     text = base.mark_text(align="left", dx=3).encode(text=alt.Text("value:Q", format=number))
     return alt.layer(bars, text, title=label).properties(height=alt.Step(22))
+
+
+#: table headings short enough for six metric columns at 1280 px (the charts use METRICS' labels)
+SHORT_LABELS = {"recall@10": "Recall@10", "ndcg@10": "nDCG@10", "tag@10": "Tags@10",
+                "geo_ndcg@10": "Geo nDCG@10", "geo_spearman": "Spearman", "coverage@10": "Coverage@10"}
+
+
+def metric_table(result: EvaluationResult) -> pd.DataFrame:
+    """Methods x metrics as text for reading: "0.186 ± 0.003" (± one standard error, where the
+    evaluation measured one), "—" where a method has no value, fit time in seconds; baselines
+    say so after their name."""
+    methods = result.methods
+    rows = []
+    for name, values in methods.iterrows():
+        role = method_role(str(name), result.default_method)
+        named = role != "baseline" or "baseline" in str(name)
+        row = {"Method": str(name) + ("" if named else " (baseline)")}
+        for metric in METRICS:
+            label = SHORT_LABELS.get(metric, metric)
+            value = values.get(metric, float("nan"))
+            error = values.get(f"{metric}_se", float("nan"))
+            row[label] = ("—" if pd.isna(value) else f"{value:.3f}"
+                          + ("" if pd.isna(error) else f" ± {error:.3f}"))
+        fit = values.get("fit_s", float("nan"))
+        row["Fit s"] = "—" if pd.isna(fit) else f"{fit:.1f}"
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -53,27 +53,43 @@ st.caption(f"Showing {len(nodes)} artists and {n_edges} links from {shown_cluste
 st.iframe(html, height=640, alt="Similarity graph of artists coloured by cluster")
 
 with st.expander("Artists in the graph"):
+    shown_nodes = nodes.assign(cluster=nodes["cluster"].map(names))[
+        ["name", "cluster", "listeners", "genre", "role"]]
     st.dataframe(
-        nodes.assign(cluster=nodes["cluster"].map(names))[["name", "cluster", "listeners", "genre", "role"]],
-        hide_index=True, width="stretch", key="graph_nodes",
+        shown_nodes, hide_index=True, width="stretch", key="graph_nodes",
         column_config={"name": "Artist", "cluster": "Cluster",
                        "listeners": st.column_config.NumberColumn("Listeners", format="localized"),
                        "genre": "Genre", "role": "Role"},
     )
+    st.download_button(
+        "Download these artists (CSV)",
+        shown_nodes.rename(columns={"name": "Artist", "cluster": "Cluster", "listeners": "Listeners",
+                                    "genre": "Genre", "role": "Role"}).to_csv(index=False)
+        .encode("utf-8"),
+        file_name=f"graph-artists-{model.version}.csv", mime="text/csv",
+        icon=":material/download:", key="download_graph_nodes")
 
 st.subheader("What each cluster is")
 st.dataframe(
     summary[["name", "size", "share", "top_genres", "best_known"]], hide_index=True, width="stretch",
-    key="cluster_summary",
+    key="cluster_summary", row_height=66, height="content",
     column_config={
-        # pixel widths that add up to a typical wide layout, so no column is cut off
-        "name": st.column_config.TextColumn("Cluster", width=250),
-        "size": st.column_config.NumberColumn("Artists", width=65),
+        # pixel widths that fit a 1280 px window; rows over 4rem let the lists wrap
+        "name": st.column_config.TextColumn("Cluster", width=190),
+        "size": st.column_config.NumberColumn("Artists", format="localized", width=60),
         "share": st.column_config.ProgressColumn("Share", min_value=0.0, max_value=1.0,
                                                  format="percent", width=95),
-        "top_genres": st.column_config.TextColumn("Top genres", width=260,
+        "top_genres": st.column_config.TextColumn("Top genres", width=200,
                                                   help="Share of the cluster's artists with that genre"),
-        "best_known": st.column_config.TextColumn("Best-known artists", width=300,
+        "best_known": st.column_config.TextColumn("Best-known artists", width=260,
                                                   help="Most listeners first"),
     },
 )
+st.download_button(
+    "Download cluster summary (CSV)",
+    summary[["cluster", "name", "size", "share", "top_genres", "best_known"]].rename(columns={
+        "cluster": "Cluster id", "name": "Cluster", "size": "Artists", "share": "Share",
+        "top_genres": "Top genres", "best_known": "Best-known artists"}).to_csv(index=False)
+    .encode("utf-8"),
+    file_name=f"clusters-{model.version}.csv", mime="text/csv", icon=":material/download:",
+    key="download_clusters")

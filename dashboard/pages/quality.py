@@ -18,6 +18,7 @@ from core.errors import InsightsError
 from core.evaluation.clusters import SILHOUETTE_SAMPLE
 from core.evaluation.report import (
     CHARTED,
+    FIT_SECONDS,
     METRICS,
     EvaluationResult,
     data_judged,
@@ -29,7 +30,7 @@ from core.evaluation.report import (
 from core.model import Model
 from core.progress import ProgressCallback
 from dashboard import common
-from dashboard.quality_charts import metric_chart
+from dashboard.quality_charts import SHORT_LABELS, metric_chart, metric_table
 
 LOG_KEY = "evaluation_log"
 
@@ -55,7 +56,19 @@ def evaluate(model: Model) -> bool:
 
 def not_evaluated(model: Model) -> bool:
     """What the page says before the first evaluation, and the button that runs it; True when
-    the evaluation ran and was stored (the page then goes on to show it)."""
+    the evaluation ran and was stored (the page then goes on to show it, and the offer is
+    cleared so no "not evaluated yet" stays above the results)."""
+    offer = st.empty()
+    with offer.container():
+        clicked = _offer(model)
+    if clicked and evaluate(model):
+        offer.empty()
+        return True
+    return False
+
+
+def _offer(model: Model) -> bool:
+    """The banner explaining the evaluation, and its button."""
     st.info(
         "**This model has not been evaluated yet.** The evaluation checks the similar artists "
         "against things the model never trained on: a fifth of every listener's artists is "
@@ -67,9 +80,8 @@ def not_evaluated(model: Model) -> bool:
         "once per model. From a terminal: `artist_listener_evaluate`.",
         icon=":material/query_stats:",
     )
-    clicked = st.button("Run evaluation", type="primary", icon=":material/play_arrow:",
-                        key="evaluate_button")
-    return clicked and evaluate(model)
+    return st.button("Run evaluation", type="primary", icon=":material/play_arrow:",
+                     key="evaluate_button")
 
 
 def summary_line(result: EvaluationResult) -> str:
@@ -82,7 +94,9 @@ def summary_line(result: EvaluationResult) -> str:
 
 def headline_metrics(result: EvaluationResult) -> None:
     """The model's five numbers, each with how far it is from the best other row."""
-    for column, row in zip(st.columns(len(METRICS)), headline(result).itertuples(), strict=True):
+    # three a row: six in one row cut their labels at 1280 px
+    columns = [c for _ in range(0, len(METRICS), 3) for c in st.columns(3)]
+    for column, row in zip(columns, headline(result).itertuples(), strict=False):
         delta = None
         if not (math.isnan(row.value) or math.isnan(row.best_other_value)):
             delta = f"{row.value - row.best_other_value:+.3f} vs next best"
@@ -142,17 +156,27 @@ def results(result: EvaluationResult, model: Model) -> None:
     headline_metrics(result)
     charts(result)
     clusters(result)
-    with st.expander("All numbers"):
-        st.dataframe(result.methods.reset_index().rename(columns={"index": "method"}),
-                     hide_index=True, width="stretch", key="evaluation_table",
-                     column_config={c: st.column_config.NumberColumn(format="%.3f")
-                                    for c in result.methods.columns})
-        st.caption("The same table as `evaluation.csv` in the model folder. geo_ndcg@10_abs: the "
-                   "seed's absolute-stream average judged the same way; geo_no_peers: charting "
-                   "artists without any similar charting artist (given the average instead); "
-                   "neighbours_s: seconds to list the judged artists' similar artists.")
-        if st.button("Evaluate again", icon=":material/refresh:", key="evaluate_again") and evaluate(model):
-            st.rerun()
+    st.subheader("All numbers")
+    # pixel widths that fit a 1280 px window; rows over 4rem let long method names wrap
+    st.dataframe(metric_table(result), hide_index=True, width="stretch", key="evaluation_table",
+                 row_height=84,
+                 column_config={
+                     "Method": st.column_config.TextColumn(width=180),
+                     **{SHORT_LABELS[m]: st.column_config.TextColumn(width=92, help=label)
+                        for m, (label, _) in METRICS.items() if m in SHORT_LABELS},
+                     "Fit s": st.column_config.TextColumn(width=50, help=FIT_SECONDS[1]),
+                 })
+    st.caption("± one standard error of the mean (listeners or artists as the units); "
+               "— : not measured for that method. The download has every column the "
+               "evaluation stored, unrounded (the same as `evaluation.csv` in the model folder).")
+    st.download_button(
+        "Download all numbers (CSV)", result.methods.rename_axis("method").to_csv().encode("utf-8"),
+        file_name=f"evaluation-{model.version}.csv", mime="text/csv",
+        icon=":material/download:", key="download_evaluation")
+    if st.button("Evaluate again", icon=":material/refresh:", key="evaluate_again",
+                 help="Runs the whole evaluation again (about a minute on the demo data) and "
+                      "replaces the stored results") and evaluate(model):
+        st.rerun()
 
 
 model = common.require_model()

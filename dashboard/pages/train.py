@@ -8,8 +8,6 @@ another tab or from the CLI; that case gets a "please wait", not an error.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -20,7 +18,17 @@ from core.model import Model, ModelStore
 from core.model_history import compare_versions, history
 from core.training import TrainingParams, train_and_save, training_plan
 from core.training.mode import MODES
-from core.training.summary import count_rows, how_trained, step_seconds
+from core.training.summary import (
+    changes_table,
+    count_rows,
+    format_seconds,
+    history_table,
+    how_trained,
+    parameter_rows,
+    plain,
+    step_seconds,
+    timing_rows,
+)
 from core.upload import TargetStatus, neo4j_export_zip, publish, targets
 from dashboard import common
 
@@ -28,9 +36,15 @@ LOG_KEY = "training_log"
 RESULT_KEY = "training_result"
 
 
-def _table(values: Mapping[str, Any], name_label: str, value_label: str) -> pd.DataFrame:
+def _table(rows: list[tuple[str, str]], name_label: str, value_label: str) -> pd.DataFrame:
     """A manifest section as a two-column table (values as text: they mix types)."""
-    return pd.DataFrame({name_label: list(values), value_label: [str(v) for v in values.values()]})
+    return pd.DataFrame(rows, columns=[name_label, value_label])
+
+
+def _csv(frame: pd.DataFrame, name: str, key: str) -> None:
+    """A small CSV download under a table (the same rows and headings as shown)."""
+    st.download_button("CSV", frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+                       mime="text/csv", icon=":material/download:", key=key, type="tertiary")
 
 
 def model_status(model: Model | None) -> None:
@@ -53,21 +67,27 @@ def model_status(model: Model | None) -> None:
     cols[3].metric("Artists left out", f"{counts.get('artists_excluded_min_listeners', 0):,}",
                    help="Fewer listeners than the minimum; searching them explains why")
     cols[4].metric("Artists with chart data", f"{counts.get('artists_with_market_data', 0):,}")
-    left, middle, right = st.columns(3)
-    with left:
-        st.markdown("**Parameters**")
-        st.dataframe(_table(manifest.get("params", {}), "Parameter", "Value"), hide_index=True,
-                     width="stretch")
-    with middle:
-        st.markdown("**Timings (seconds)**")
-        seconds = step_seconds(manifest)
-        st.dataframe(_table(seconds, "Step", "Seconds"), hide_index=True, width="stretch")
-        st.caption(f"Total {sum(seconds.values()):.1f} s · explained variance "
-                   f"{float(manifest.get('explained_variance', 0)):.0%}")
-    with right:
+    # two columns, not three: at 1280 px a third one cut the labels of Input rows and Timings
+    rows_box, params_box = st.columns(2)
+    with rows_box:
         st.markdown("**Input rows**")
-        st.dataframe(_table({label: f"{n:,}" for label, n in count_rows(manifest)}, "Count", "Rows"),
-                     hide_index=True, width="stretch")
+        rows = _table([(label, f"{n:,}") for label, n in count_rows(manifest)], "Count", "Rows")
+        st.dataframe(rows, hide_index=True, width="stretch", height="content", key="input_rows",
+                     column_config={"Rows": st.column_config.TextColumn(width=75)})
+        _csv(rows, f"input-rows-{model.version}", "csv_input_rows")
+    with params_box:
+        st.markdown("**Parameters**")
+        params = _table(parameter_rows(manifest), "Parameter", "Value")
+        st.dataframe(params, hide_index=True, width="stretch", height="content", key="parameters",
+                     column_config={"Value": st.column_config.TextColumn(width=75)})
+        _csv(params, f"parameters-{model.version}", "csv_parameters")
+        st.markdown("**Timings**")
+        timings = _table(timing_rows(manifest), "Step", "Time")
+        st.dataframe(timings, hide_index=True, width="stretch", height="content", key="timings",
+                     column_config={"Time": st.column_config.TextColumn(width="small")})
+        st.caption(f"Total {format_seconds(sum(step_seconds(manifest).values()))} · explained "
+                   f"variance {float(manifest.get('explained_variance', 0)):.0%}")
+        _csv(timings, f"timings-{model.version}", "csv_timings")
 
 
 def training_form(config: Settings, model: Model | None) -> None:
@@ -124,13 +144,13 @@ def _show_last_result() -> None:
     result = st.session_state.get(RESULT_KEY)
     if not result:
         return
-    st.success(f"Trained version `{result['version']}` in {result['seconds']} s "
+    st.success(f"Trained version `{result['version']}` in {format_seconds(result['seconds'])} "
                f"({result['artists']:,} artists). Every page now uses it.",
                icon=":material/check_circle:")
     with st.expander("Training log"):
-        st.dataframe(pd.DataFrame(st.session_state.get(LOG_KEY, []), columns=["step", "progress"]),
+        st.dataframe(pd.DataFrame(st.session_state.get(LOG_KEY, []), columns=["Step", "Progress"]),
                      hide_index=True, width="stretch",
-                     column_config={"progress": st.column_config.ProgressColumn(
+                     column_config={"Progress": st.column_config.ProgressColumn(
                          "Progress", min_value=0.0, max_value=1.0, format="percent")})
 
 
@@ -151,7 +171,7 @@ def run_upload(target: TargetStatus, config: Settings, model: Model) -> None:
         return
     counts = ", ".join(f"{name} {n:,}" for name, n in result.counts.items())
     st.success(f"Uploaded model `{result.model_version}` to {common.md(result.destination)} in "
-               f"{result.seconds:.1f} s: {common.md(counts)}.", icon=":material/check_circle:")
+               f"{format_seconds(result.seconds)}: {common.md(counts)}.", icon=":material/check_circle:")
 
 
 def uploads_section(config: Settings, model: Model | None) -> None:
@@ -197,9 +217,20 @@ def history_section(config: Settings) -> None:
     if versions.empty:
         st.caption("No model versions yet.")
         return
-    st.dataframe(versions, hide_index=True, width="stretch", key="history_table",
-                 column_config={"explained_variance": st.column_config.NumberColumn(
-                     "explained variance", format="percent")})
+    table = history_table(versions)
+    # pixel widths that fit a 1280 px window; rows over 4rem let "Trained from" wrap
+    st.dataframe(table, hide_index=True, width="stretch", key="history_table", row_height=66,
+                 column_config={
+                     "Version": st.column_config.TextColumn(width=238),
+                     "In use": st.column_config.CheckboxColumn(width=55),
+                     "Trained (UTC)": st.column_config.TextColumn(width=118),
+                     "Trained from": st.column_config.TextColumn(width=150),
+                     "Artists": st.column_config.NumberColumn(format="localized", width=62),
+                     "Features": st.column_config.NumberColumn(width=68),
+                     "Explained variance": st.column_config.NumberColumn(format="percent",
+                                                                         width=118),
+                 })
+    _csv(table, "model-history", "csv_history")
     names = versions["version"].tolist()
     if len(names) < 2:
         st.caption("Train again to compare two versions.")
@@ -214,8 +245,19 @@ def history_section(config: Settings) -> None:
                 f"{len(diff.added):,} added, {len(diff.removed):,} removed).")
     if diff.params:
         st.caption("Parameters changed: " + common.md(", ".join(
-            f"{k} {a} → {b}" for k, (a, b) in diff.params.items())))
-    st.dataframe(diff.most_changed(20), hide_index=True, width="stretch", key="diff_table")
+            f"{plain(k)} {a} → {b}" for k, (a, b) in diff.params.items())))
+    changes = changes_table(diff.most_changed(20))
+    # rows taller than 4rem let the grid wrap the entered / left lists instead of cutting them
+    st.dataframe(changes, hide_index=True, width="stretch", key="diff_table", row_height=90,
+                 height=560,
+                 column_config={
+                     "Artist": st.column_config.TextColumn(width="small"),
+                     **{c: st.column_config.NumberColumn(format="localized", width=70)
+                        for c in ("Listeners", "Unchanged", "Changed")},
+                     "New in top list": st.column_config.TextColumn(width="medium"),
+                     "Left top list": st.column_config.TextColumn(width="medium"),
+                 })
+    _csv(changes, f"changes-{old}-{new}", "csv_changes")
 
 
 config = common.settings()
