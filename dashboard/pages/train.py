@@ -189,7 +189,7 @@ def uploads_section(config: Settings, model: Model | None) -> None:
     for target in targets(config):
         if target.name == "neo4j-export":
             continue
-        left, right = st.columns([1, 3], vertical_alignment="center")
+        left, right = st.columns([1, 2], vertical_alignment="center")  # the widest label fits at 1280 px
         clicked = left.button(f"Upload to {target.label}", key=f"upload_{target.name}",
                               disabled=not target.configured, icon=":material/upload:",
                               width="stretch")
