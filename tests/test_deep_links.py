@@ -41,10 +41,14 @@ FILE_NAMES = {"app", "common", "clusters", "markets", "quality", "roster", "sear
 
 
 @pytest.fixture(scope="module")
-def fresh_server(demo_model_dir: Path, demo_warehouse_path: Path,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("deep-link-server") / "streamlit.log"
+
+
+@pytest.fixture(scope="module")
+def fresh_server(demo_model_dir: Path, demo_warehouse_path: Path, server_log: Path) -> Iterator[int]:
     port = free_port()
-    log = tmp_path_factory.mktemp("deep-link-server") / "streamlit.log"
+    log = server_log
     env = {"MODEL_DIR": str(demo_model_dir), "DUCKDB_PATH": str(demo_warehouse_path),
            "WAREHOUSE": "duckdb"}
     process = start_dashboard(env, port, log)
@@ -99,3 +103,13 @@ def test_a_page_url_opened_first_gets_the_apps_navigation(
         assert [p for p in problems if not _base_path_probe(p, fresh_server, path)] == []
     finally:
         driver.quit()
+
+
+def test_the_server_log_stays_quiet(fresh_server: int, server_log: Path) -> None:
+    """After the sessions above: only Streamlit's start-up banner, no warnings (the file
+    watcher once filled it with "Inotify queue overflowed"; widget defaults with session
+    state logged a warning)."""
+    lines = [line.strip() for line in server_log.read_text(encoding="utf-8").splitlines()]
+    noise = [line for line in lines if line and not line.startswith(
+        ("You can now view", "URL:")) and "Uvicorn server started" not in line]
+    assert noise == []
