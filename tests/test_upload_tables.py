@@ -192,3 +192,14 @@ def test_opportunity_rows_agree_with_insights(demo_model: Model, source: str) ->
     assert checked > 0
     seed_rows = geo[geo["kind"] != OPPORTUNITY]
     assert np.allclose(seed_rows["gap"], seed_rows["expected_streams"] - seed_rows["actual_streams"])
+
+
+def test_each_artists_rows_lead_with_its_opportunities(demo_model: Model) -> None:
+    """The one where-to-grow answer comes first in the upload too; the seed's lists follow."""
+    table = geographic_table(demo_model)
+    order = {"opportunity": 0, "top_market": 1, "recommendation": 2}
+    for _, rows in table.groupby("artistnum", sort=False):
+        codes = rows["kind"].map(order).to_numpy()
+        assert (np.diff(codes) >= 0).all()
+    with_opportunities = table.groupby("artistnum")["kind"].apply(lambda k: "opportunity" in set(k))
+    assert with_opportunities.sum() > 50

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.insights.market_ranking import KINDS as RANKING_KINDS
 from core.insights.market_ranking import OPPORTUNITY, RECOMMENDATION, TOP_MARKET, rank_territories
 from core.insights.markets import MIN_PEERS, MarketBlock, MarketMatrices
 from core.model import Model
@@ -34,9 +35,13 @@ GEOGRAPHIC_COLUMNS = (
     "artistnum", "kind", "rank", "expected_streams", "gap", "peers_with_data", "model_version",
 )
 
-#: ``kind`` values, in the order the JSON lists them (opportunities: ranked by gap, with enough
-#: peers streaming there)
+#: the ``kind`` values this table holds (``rank_territories`` codes index market_ranking.KINDS)
 KINDS = (TOP_MARKET, RECOMMENDATION, OPPORTUNITY)
+#: each artist's rows list opportunities (ranked by gap, with enough peers streaming there)
+#: first, as the Markets page does; the seed's two lists follow
+ROW_ORDER = (OPPORTUNITY, TOP_MARKET, RECOMMENDATION)
+_ROW_ORDER_OF_CODE = np.array([ROW_ORDER.index(k) if k in ROW_ORDER else len(ROW_ORDER)
+                               for k in RANKING_KINDS])
 
 #: answers per artist when the caller does not say (the CLI's and the dashboard's defaults)
 DEFAULT_SIMILAR = 10
@@ -84,7 +89,9 @@ def _chosen_cells(matrices: MarketMatrices, block: MarketBlock, top_n: int) -> p
         totals["gap"].to_numpy(), totals["peers_with_data"].to_numpy() >= MIN_PEERS, top_n,
         kinds=KINDS)
     chosen = totals.iloc[ranking["position"].to_numpy()][["row", "territory_code", "peers_with_data"]]
-    chosen = chosen.assign(kind_order=ranking["kind"].to_numpy(), rank=ranking["rank"].to_numpy())
+    codes = ranking["kind"].to_numpy()
+    chosen = chosen.assign(kind=np.asarray(RANKING_KINDS, dtype=object)[codes],
+                           kind_order=_ROW_ORDER_OF_CODE[codes], rank=ranking["rank"].to_numpy())
     cells = block.cells[["row", "territory_code", "cell", "actual_streams", "modeled_streams",
                          "expected_streams", "gap"]]
     out = chosen.merge(cells, on=["row", "territory_code"], how="inner")
@@ -93,11 +100,13 @@ def _chosen_cells(matrices: MarketMatrices, block: MarketBlock, top_n: int) -> p
 
 
 def geographic_table(model: Model, top_n: int = DEFAULT_MARKETS) -> pd.DataFrame:
-    """Top markets and recommended territories of every artist, one row per (territory, store).
+    """Opportunities, top markets and recommended territories of every artist, one row per
+    (territory, store).
 
-    ``kind`` is ``top_market`` (territories with the most actual streams), ``recommendation``
-    (the other territories with the most modeled streams) or ``opportunity`` (the largest gaps
-    between expected and actual streams where at least ``MIN_PEERS`` peers stream), ``rank``
+    ``kind`` is ``opportunity`` (the largest gaps between expected and actual streams where at
+    least ``MIN_PEERS`` peers stream; listed first), ``top_market`` (territories with the most
+    actual streams) or ``recommendation`` (the other territories with the most modeled
+    streams), ``rank``
     the territory's place in that list: ``territory_summary`` and ``opportunity_summary`` of
     every artist, flattened, with expected streams and gap on every row.
     """
@@ -116,7 +125,7 @@ def geographic_table(model: Model, top_n: int = DEFAULT_MARKETS) -> pd.DataFrame
         "actual_streams": out["actual_streams"].to_numpy(np.float64),
         "modeled_streams": out["modeled_streams"].to_numpy(np.float64),
         "artistnum": model.artists["artistnum"].to_numpy(np.int64)[rows],
-        "kind": np.asarray(KINDS, dtype=object)[out["kind_order"].to_numpy()],
+        "kind": out["kind"].to_numpy(dtype=object),
         "rank": out["rank"].to_numpy(np.int64),
         "expected_streams": out["expected_streams"].to_numpy(np.float64),
         "gap": out["gap"].to_numpy(np.float64),
