@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.insights import geographic_report, market_table, similar_artists, similarity_report
+from core.insights import geographic_answers, market_table, similar_artists, similarity_answers
 from core.model import Model
 
 
@@ -55,7 +55,7 @@ def test_modeled_streams_are_the_similarity_weighted_average(hand_model):
 
 
 def test_report_totals_and_ranking(hand_model):
-    report = geographic_report(hand_model, ["target"], top_n=1).answers["target"]
+    report = geographic_answers(hand_model, ["target"], top_n=1).answers["target"]
     (top,) = report["top_markets"]
     assert top["territory"] == "United States"
     assert top["actual_streams"] == {"itunes/apple": 50, "spotify": 100, "total": 150}
@@ -67,7 +67,7 @@ def test_report_totals_and_ranking(hand_model):
 
 
 def test_recommendations_skip_top_markets_and_zero_models(hand_model):
-    report = geographic_report(hand_model, ["Target"], top_n=5).answers["Target"]
+    report = geographic_answers(hand_model, ["Target"], top_n=5).answers["Target"]
     tops = [m["territory"] for m in report["top_markets"]]
     recs = [m["territory"] for m in report["recommendations"]]
     assert tops == ["United States", "Germany"]
@@ -79,13 +79,13 @@ def test_recommendations_skip_top_markets_and_zero_models(hand_model):
 
 
 def test_artist_without_market_data_gets_empty_markets_not_a_crash(hand_model):
-    report = geographic_report(hand_model, ["No Data"]).answers["No Data"]
+    report = geographic_answers(hand_model, ["No Data"]).answers["No Data"]
     assert report["top_markets"] == []
     assert report["recommendations"][0]["territory"] == "United States"
 
 
 def test_similarity_report_has_the_seed_shape(hand_model):
-    report = similarity_report(hand_model, ["Target", "Nobody", "peer one"], top_n=2)
+    report = similarity_answers(hand_model, ["Target", "Nobody", "peer one"], top_n=2)
     assert list(report.answers) == ["Target", "peer one"]
     assert report.answers["Target"] == [
         {"name": "Peer One", "similarity": pytest.approx(0.9)},
@@ -95,7 +95,7 @@ def test_similarity_report_has_the_seed_shape(hand_model):
 
 
 def test_explain_adds_shared_listeners(hand_model):
-    entry = similarity_report(hand_model, ["Target"], top_n=1, explain=True).answers["Target"][0]
+    entry = similarity_answers(hand_model, ["Target"], top_n=1, explain=True).answers["Target"][0]
     assert entry["shared_listeners"] == 3
     assert entry["share_of_artist_listeners"] == pytest.approx(3 / 4)
     assert entry["share_of_similar_listeners"] == pytest.approx(3 / 8)
@@ -108,7 +108,7 @@ def test_similar_artists_frame(hand_model):
 
 
 def test_demo_geographic_for_a_charting_artist(demo_model):
-    report = geographic_report(demo_model, ["Lady Gaga", "Metallica"], top_n=5).answers
+    report = geographic_answers(demo_model, ["Lady Gaga", "Metallica"], top_n=5).answers
     gaga = report["Lady Gaga"]
     assert gaga["top_markets"][0]["territory"] == "United States"
     actual = [m["actual_streams"]["total"] for m in gaga["top_markets"]]
@@ -157,7 +157,7 @@ def test_expected_streams_spread_the_artist_total_by_peer_shares(hand_model):
 
 
 def test_opportunities_rank_by_gap_and_flag_thin_evidence(hand_model):
-    report = geographic_report(hand_model, ["Target"], top_n=5, min_peers=2).answers["Target"]
+    report = geographic_answers(hand_model, ["Target"], top_n=5, min_peers=2).answers["Target"]
     assert [o["territory"] for o in report["opportunities"]] == ["France"]
     assert [o["territory"] for o in report["thin_evidence"]] == ["Japan"]
     france = report["opportunities"][0]
@@ -170,14 +170,14 @@ def test_opportunities_rank_by_gap_and_flag_thin_evidence(hand_model):
 
 
 def test_no_own_streams_means_no_expected_streams(hand_model):
-    report = geographic_report(hand_model, ["No Data"]).answers["No Data"]
+    report = geographic_answers(hand_model, ["No Data"]).answers["No Data"]
     assert report["opportunities"] == [] and report["thin_evidence"] == []
     assert "no streams of its own" in report["market_model"]["note"]
     assert report["recommendations"]  # the seed's modeled view still answers
 
 
 def test_demo_opportunities_are_backed_by_peers(demo_model):
-    report = geographic_report(demo_model, ["Lady Gaga"], top_n=5).answers["Lady Gaga"]
+    report = geographic_answers(demo_model, ["Lady Gaga"], top_n=5).answers["Lady Gaga"]
     gaps = [o["gap"]["total"] for o in report["opportunities"]]
     assert gaps == sorted(gaps, reverse=True) and all(g > 0 for g in gaps)
     assert all(o["peers_with_data"] >= 3 for o in report["opportunities"])

@@ -14,8 +14,8 @@ from core.insights.roster import (
     TERRITORY_TABLE_COLUMNS,
     decode_names,
     parse_names,
+    roster_answers,
     roster_names,
-    roster_report,
     roster_view,
 )
 from tests import test_insights
@@ -24,7 +24,7 @@ hand_model = test_insights.hand_model  # the hand-made model, arithmetic checked
 
 
 def test_one_artist_roster_is_its_opportunities(hand_model):
-    report = roster_report(hand_model, ["Target", "Nobody"], min_peers=2)
+    report = roster_answers(hand_model, ["Target", "Nobody"], min_peers=2)
     (france,) = report.artists["Target"]
     share_fr = 0.8 * 300 / 1300 + 0.2 * 100 / 350  # by hand, as in test_insights
     assert france["territory"] == "France"
@@ -42,7 +42,7 @@ def test_one_artist_roster_is_its_opportunities(hand_model):
 
 def test_territories_sum_every_artists_backed_gap(hand_model):
     names = ["Target", "Peer One", "Peer Two", "No Data", "peer one"]  # one artist asked twice
-    report = roster_report(hand_model, names, top_n=1, min_peers=1)
+    report = roster_answers(hand_model, names, top_n=1, min_peers=1)
     assert all(len(v) <= 1 for v in report.artists.values())
     expected: dict[str, float] = {}
     contributors: dict[str, set[str]] = {}
@@ -59,10 +59,10 @@ def test_territories_sum_every_artists_backed_gap(hand_model):
 
 
 def test_nobody_known_is_an_empty_answer(hand_model):
-    report = roster_report(hand_model, ["Nobody"])
+    report = roster_answers(hand_model, ["Nobody"])
     assert report.as_json()["artists"] == {} and report.as_json()["territories"] == []
     with pytest.raises(InsightsError):
-        roster_report(hand_model, ["Target"], top_n=0)
+        roster_answers(hand_model, ["Target"], top_n=0)
 
 
 @pytest.mark.parametrize(("text", "names"), [

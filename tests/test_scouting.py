@@ -13,7 +13,7 @@ from core.insights.evidence import (
     pair_evidence,
     similar_with_evidence,
 )
-from core.insights.scouting import emerging_pairs, emerging_peers, emerging_report
+from core.insights.scouting import emerging_answers, emerging_pairs, emerging_peers
 from core.model import Model
 from core.training import TrainingParams, train
 from core.upload.scouting_table import EMERGING_COLUMNS, emerging_table
@@ -58,14 +58,14 @@ def test_known_emerging_peers(tiny_model):
 
 
 def test_report_shape_and_unknown_names(tiny_model):
-    report = emerging_report(tiny_model, ["Big", "Nobody"], max_listeners=25, top_n=1)
+    report = emerging_answers(tiny_model, ["Big", "Nobody"], max_listeners=25, top_n=1)
     assert report.answers == {"Big": [{
         "name": "Inner", "listeners": 4, "similarity": pytest.approx(
             report.answers["Big"][0]["similarity"]), "shared_listeners": 4,
         "concentration": 1.0, "similarity_from": report.answers["Big"][0]["similarity_from"]}]}
     assert [e.name for e in report.unknown] == ["Nobody"]
     with pytest.raises(InsightsError):
-        emerging_report(tiny_model, ["Big"], max_listeners=0)
+        emerging_answers(tiny_model, ["Big"], max_listeners=0)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from core.insights.targeting import (
     UnknownCountryError,
     market_countries,
     resolve_country,
-    targeting_report,
+    targeting_answers,
     targeting_table,
 )
 from tests import test_insights
@@ -54,13 +54,13 @@ def test_countries_match_like_names(hand_model):
 
 
 def test_report_shape(hand_model):
-    report = targeting_report(hand_model, ["target", "Nobody"], "france", top_n=1)
+    report = targeting_answers(hand_model, ["target", "Nobody"], "france", top_n=1)
     assert report.answers == {"target": [{"name": "Peer One", "similarity": pytest.approx(0.9),
                                           "streams_in_country": 300, "listeners": 8,
                                           "score": pytest.approx(270.0)}]}
     assert [e.name for e in report.unknown] == ["Nobody"]
     with pytest.raises(UnknownCountryError):
-        targeting_report(hand_model, ["Target"], "Atlantis")
+        targeting_answers(hand_model, ["Target"], "Atlantis")
 
 
 def test_demo_ranking(demo_model):

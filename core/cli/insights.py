@@ -23,10 +23,10 @@ from pathlib import Path
 from core.cli.common import EXIT_PARTIAL, run
 from core.config import Settings
 from core.errors import InsightsError
-from core.insights import geographic_report, scouting, similarity_report, targeting
-from core.insights.batch import Report
+from core.insights import geographic_answers, scouting, similarity_answers, targeting
+from core.insights.batch import AnswersByName
 from core.insights.markets import MIN_PEERS
-from core.insights.roster import decode_names, parse_names, roster_report
+from core.insights.roster import decode_names, parse_names, roster_answers
 from core.model import Model, ModelStore
 
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         for warning in model.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         if args.kind == "roster":
-            roster = roster_report(model, names, top_n=args.top_n or 5, min_peers=args.min_peers)
+            roster = roster_answers(model, names, top_n=args.top_n or 5, min_peers=args.min_peers)
             answers: object = roster.as_json()
             unknown = roster.unknown
         else:
@@ -112,17 +112,17 @@ def main(argv: list[str] | None = None) -> int:
     return run(go)
 
 
-def _report(args: argparse.Namespace, model: Model, names: list[str]) -> Report:
+def _report(args: argparse.Namespace, model: Model, names: list[str]) -> AnswersByName:
     if args.kind == "similarity":
-        return similarity_report(model, names, args.top_n or 10, explain=args.explain)
+        return similarity_answers(model, names, args.top_n or 10, explain=args.explain)
     if args.kind == "emerging":
-        return scouting.emerging_report(model, names, max_listeners=args.max_listeners,
+        return scouting.emerging_answers(model, names, max_listeners=args.max_listeners,
                                         min_shared=args.min_shared,
                                         top_n=args.top_n or scouting.TOP_N)
     if args.kind == "targeting":
-        return targeting.targeting_report(model, names, args.country,
+        return targeting.targeting_answers(model, names, args.country,
                                           top_n=args.top_n or targeting.TOP_N)
-    return geographic_report(model, names, args.top_n or 5,
+    return geographic_answers(model, names, args.top_n or 5,
                              opportunities=not args.seed_only, min_peers=args.min_peers)
 
 

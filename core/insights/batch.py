@@ -12,7 +12,7 @@ from core.model import Model
 
 
 @dataclass
-class Report:
+class AnswersByName:
     """Answers by the name as asked, plus the names that could not be answered and why."""
 
     answers: dict[str, Any] = field(default_factory=dict)
@@ -24,8 +24,8 @@ def artist_row(model: Model, artist: str | int) -> int:
     return model.resolve(artist) if isinstance(artist, str) else int(artist)
 
 
-def for_each_name(model: Model, names: Iterable[str], answer: Callable[[int], Any]) -> Report:
-    report = Report()
+def for_each_name(model: Model, names: Iterable[str], answer: Callable[[int], Any]) -> AnswersByName:
+    result = AnswersByName()
     for raw in names:
         name = raw.strip()
         if not name:
@@ -33,7 +33,7 @@ def for_each_name(model: Model, names: Iterable[str], answer: Callable[[int], An
         try:
             row = model.resolve(name)
         except UnknownArtistError as exc:
-            report.unknown.append(exc)
+            result.unknown.append(exc)
             continue
-        report.answers[name] = answer(row)
-    return report
+        result.answers[name] = answer(row)
+    return result

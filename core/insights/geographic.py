@@ -15,7 +15,7 @@ import pandas as pd
 
 from core.errors import InsightsError
 from core.insights import opportunities as opp
-from core.insights.batch import Report, for_each_name
+from core.insights.batch import AnswersByName, for_each_name
 from core.insights.market_ranking import KINDS, RECOMMENDATION, TOP_MARKET, rank_territories
 from core.insights.market_tables import (
     market_table,
@@ -26,7 +26,7 @@ from core.insights.market_tables import (
 from core.insights.markets import TOTAL
 from core.model import Model
 
-__all__ = ["TOTAL", "geographic_report", "market_table", "territory_summary"]
+__all__ = ["TOTAL", "geographic_answers", "market_table", "territory_summary"]
 
 
 def territory_summary(table: pd.DataFrame, top_n: int = 5) -> dict[str, list[dict[str, object]]]:
@@ -54,10 +54,10 @@ def territory_summary(table: pd.DataFrame, top_n: int = 5) -> dict[str, list[dic
                               ("recommendations", KINDS.index(RECOMMENDATION)))}
 
 
-def geographic_report(
+def geographic_answers(
     model: Model, names: Iterable[str], top_n: int = 5, opportunities: bool = True,
     min_peers: int | None = None,
-) -> Report:
+) -> AnswersByName:
     """The seed's JSON shape: ``{name: {"top_markets": [...], "recommendations": [...]}}``.
 
     With ``opportunities`` (the default) each artist also gets the market-opportunity keys of
@@ -67,11 +67,11 @@ def geographic_report(
     peers = opp.MIN_PEERS if min_peers is None else min_peers
     if top_n < 1 or peers < 1:
         raise InsightsError(f"top-n and min-peers must be at least 1, not {top_n} and {peers}")
-    report = for_each_name(model, names, lambda row: row)
-    tables = opportunity_tables(model, report.answers.values(), peers)
-    for name, row in report.answers.items():
+    asked = for_each_name(model, names, lambda row: row)
+    tables = opportunity_tables(model, asked.answers.values(), peers)
+    for name, row in asked.answers.items():
         out: dict[str, object] = territory_summary(tables[row], top_n)
         if opportunities:
             out.update(opp.opportunity_summary(tables[row], top_n, peers))
-        report.answers[name] = out
-    return report
+        asked.answers[name] = out
+    return asked

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.insights.batch import Report, for_each_name
+from core.insights.batch import AnswersByName, for_each_name
 from core.insights.market_ranking import KINDS, OPPORTUNITY, THIN_EVIDENCE, rank_territories
 from core.insights.market_tables import (
     COLUMNS,
@@ -35,7 +35,7 @@ from core.insights.market_tables import (
 from core.insights.markets import MIN_PEERS, TOTAL
 from core.model import Model
 
-__all__ = ["COLUMNS", "MIN_PEERS", "RANKING", "opportunity_report", "opportunity_summary",
+__all__ = ["COLUMNS", "MIN_PEERS", "RANKING", "opportunity_answers", "opportunity_summary",
            "opportunity_table", "ranked_opportunities"]
 
 RANKING = "gap = expected − actual streams, where expected = artist total × peers' weighted share"
@@ -90,11 +90,11 @@ def opportunity_summary(table: pd.DataFrame, top_n: int = 5, min_peers: int = MI
     }
 
 
-def opportunity_report(model: Model, names: Iterable[str], top_n: int = 5,
-                       min_peers: int = MIN_PEERS) -> Report:
+def opportunity_answers(model: Model, names: Iterable[str], top_n: int = 5,
+                       min_peers: int = MIN_PEERS) -> AnswersByName:
     """``opportunity_summary`` by name, every name's table from one computation."""
-    report = for_each_name(model, names, lambda row: row)
-    tables = opportunity_tables(model, report.answers.values(), min_peers)
-    report.answers = {name: opportunity_summary(tables[row], top_n, min_peers)
-                      for name, row in report.answers.items()}
-    return report
+    asked = for_each_name(model, names, lambda row: row)
+    tables = opportunity_tables(model, asked.answers.values(), min_peers)
+    asked.answers = {name: opportunity_summary(tables[row], top_n, min_peers)
+                      for name, row in asked.answers.items()}
+    return asked

@@ -7,7 +7,7 @@ opportunities (all of them, not only its top ``top_n``) summed by territory, ran
 gap, with the artists contributing and the ISO code the map needs. Names not in the model are
 reported with suggestions; they do not stop the others.
 
-``roster_view`` shapes the report for the dashboard (tables with plain columns and the map's
+``roster_view`` shapes the answer for the dashboard (tables with plain columns and the map's
 per-country frame); ``decode_names`` and ``roster_names`` read what was pasted or uploaded, the
 same rules as the CLI's ``--names-file``.
 """
@@ -45,7 +45,7 @@ _ALL = 1_000_000
 
 
 @dataclass
-class RosterReport:
+class RosterAnswer:
     """``artists``: name as asked -> its top opportunities; ``territories``: the roster's
     territories by summed gap; ``unknown``: names not in the model, with suggestions."""
 
@@ -121,8 +121,8 @@ def _entry(row: pd.Series) -> dict[str, Any]:
     }
 
 
-def roster_report(model: Model, names: Iterable[str], *, top_n: int = TOP_N,
-                  min_peers: int = MIN_PEERS) -> RosterReport:
+def roster_answers(model: Model, names: Iterable[str], *, top_n: int = TOP_N,
+                  min_peers: int = MIN_PEERS) -> RosterAnswer:
     """Top ``top_n`` opportunities per roster artist and the roster's territories."""
     if top_n < 1 or min_peers < 1:
         raise InsightsError(f"top-n and min-peers must be at least 1, not {top_n} and {min_peers}")
@@ -136,7 +136,7 @@ def roster_report(model: Model, names: Iterable[str], *, top_n: int = TOP_N,
         return [_entry(r) for _, r in ok.head(top_n).iterrows()]
 
     batch = for_each_name(model, names, answer)
-    report = RosterReport(artists=batch.answers, unknown=batch.unknown)
+    roster = RosterAnswer(artists=batch.answers, unknown=batch.unknown)
     rows = pd.concat(list(backed.values()), ignore_index=True) if backed else pd.DataFrame()
     if len(rows):
         grouped = rows.groupby("territory")
@@ -149,8 +149,8 @@ def roster_report(model: Model, names: Iterable[str], *, top_n: int = TOP_N,
         }).reset_index()
         table["country_code"] = table["territory"].map(country_code)
         table = table.sort_values(["gap", "territory"], ascending=[False, True], kind="stable")
-        report.territories = table[TERRITORY_COLUMNS].reset_index(drop=True)
-    return report
+        roster.territories = table[TERRITORY_COLUMNS].reset_index(drop=True)
+    return roster
 
 
 @dataclass(frozen=True)
@@ -165,61 +165,61 @@ class RosterView:
     without_opportunities: list[str]
 
 
-def opportunity_rows(report: RosterReport, model: Model) -> pd.DataFrame:
+def opportunity_rows(roster: RosterAnswer, model: Model) -> pd.DataFrame:
     """Every roster artist's top opportunities in one table, artists in roster order, each
     named as the model spells it. Columns ``OPPORTUNITY_COLUMNS``."""
     records = [
         {"artist": _spelling(model, asked), "territory": e["territory"], "gap": e["gap"],
          "expected": e["expected_streams"], "actual": e["actual_streams"],
          "peers": e["peers_with_data"]}
-        for asked, entries in report.artists.items() for e in entries
+        for asked, entries in roster.artists.items() for e in entries
     ]
     return pd.DataFrame(records, columns=OPPORTUNITY_COLUMNS).astype(
         {"gap": "int64", "expected": "int64", "actual": "int64", "peers": "int64"})
 
 
-def territory_table(report: RosterReport) -> pd.DataFrame:
+def territory_table(roster: RosterAnswer) -> pd.DataFrame:
     """The roster's territories, biggest summed gap first, streams rounded, the contributing
     artists as one comma-separated string (as a CSV cell should read).
     Columns ``TERRITORY_TABLE_COLUMNS``."""
-    t = report.territories
+    territories = roster.territories
     return pd.DataFrame({
-        "territory": t["territory"].astype(str),
-        "gap": t["gap"].astype(float).round().astype("int64"),
-        "artists": t["artists"].astype("int64"),
-        "artist_names": t["artist_names"].map(", ".join),
-        "expected": t["expected_streams"].astype(float).round().astype("int64"),
-        "actual": t["actual_streams"].astype(float).round().astype("int64"),
+        "territory": territories["territory"].astype(str),
+        "gap": territories["gap"].astype(float).round().astype("int64"),
+        "artists": territories["artists"].astype("int64"),
+        "artist_names": territories["artist_names"].map(", ".join),
+        "expected": territories["expected_streams"].astype(float).round().astype("int64"),
+        "actual": territories["actual_streams"].astype(float).round().astype("int64"),
     }, columns=TERRITORY_TABLE_COLUMNS)
 
 
-def roster_map(report: RosterReport) -> MapData:
+def roster_map(roster: RosterAnswer) -> MapData:
     """The roster's territories on the world map: ``markets_view.map_data`` of a table shaped
     like one artist's (a "total" row per territory), so spellings and small or unknown
     countries are handled as on the Markets page. Metrics: gap, expected and actual streams."""
-    t = report.territories
+    territories = roster.territories
     table = pd.DataFrame({
-        "territory": t["territory"], "store": TOTAL,
-        "actual_streams": t["actual_streams"].astype(float),
+        "territory": territories["territory"], "store": TOTAL,
+        "actual_streams": territories["actual_streams"].astype(float),
         "modeled_streams": float("nan"),  # an average of peers' streams: not summed for a roster
-        "expected_streams": t["expected_streams"].astype(float),
-        "gap": t["gap"].astype(float),
-        "lift": float("nan"), "peers_with_data": t["artists"], "evidence": "ok",
+        "expected_streams": territories["expected_streams"].astype(float),
+        "gap": territories["gap"].astype(float),
+        "lift": float("nan"), "peers_with_data": territories["artists"], "evidence": "ok",
     })
     return map_data(table)
 
 
 def roster_view(model: Model, names: Iterable[str], *, top_n: int = TOP_N,
                 min_peers: int = MIN_PEERS) -> RosterView:
-    """``roster_report`` as tables, the map's frame and the names to report."""
-    report = roster_report(model, names, top_n=top_n, min_peers=min_peers)
+    """``roster_answers`` as tables, the map's frame and the names to report."""
+    roster = roster_answers(model, names, top_n=top_n, min_peers=min_peers)
     return RosterView(
-        opportunities=opportunity_rows(report, model),
-        territories=territory_table(report),
-        map=roster_map(report),
-        unknown=[(e.name, list(e.suggestions)) for e in report.unknown],
-        answered=[_spelling(model, n) for n in report.artists],
-        without_opportunities=[_spelling(model, n) for n, e in report.artists.items() if not e],
+        opportunities=opportunity_rows(roster, model),
+        territories=territory_table(roster),
+        map=roster_map(roster),
+        unknown=[(e.name, list(e.suggestions)) for e in roster.unknown],
+        answered=[_spelling(model, n) for n in roster.artists],
+        without_opportunities=[_spelling(model, n) for n, e in roster.artists.items() if not e],
     )
 
 

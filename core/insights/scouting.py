@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsightsError
-from core.insights.batch import Report, for_each_name
+from core.insights.batch import AnswersByName, for_each_name
 from core.model import Model
 
 #: "emerging" on the demo's scale: its biggest artists have ~400-600 listeners, half of all
@@ -138,8 +138,8 @@ def emerging_peers(model: Model, artist: str | int, *, max_listeners: int = MAX_
     })
 
 
-def emerging_report(model: Model, names: Iterable[str], *, max_listeners: int = MAX_LISTENERS,
-                    min_shared: int = MIN_SHARED, top_n: int = TOP_N) -> Report:
+def emerging_answers(model: Model, names: Iterable[str], *, max_listeners: int = MAX_LISTENERS,
+                    min_shared: int = MIN_SHARED, top_n: int = TOP_N) -> AnswersByName:
     """The CLI's shape: ``{name: [{"name", "listeners", "similarity", "shared_listeners",
     "concentration", "similarity_from"}, ...]}``."""
     _check(max_listeners, min_shared, top_n)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsightsError
-from core.insights.batch import Report, artist_row, for_each_name
+from core.insights.batch import AnswersByName, artist_row, for_each_name
 from core.model import Model
 
 
@@ -40,9 +40,9 @@ def similar_artists(model: Model, artist: str | int, top_n: int = 10) -> pd.Data
     })
 
 
-def similarity_report(
+def similarity_answers(
     model: Model, names: Iterable[str], top_n: int = 10, explain: bool = False
-) -> Report:
+) -> AnswersByName:
     """The seed's JSON shape: ``{name: [{"name", "similarity"}, ...]}``.
 
     ``explain`` adds ``shared_listeners`` and the two listener shares to every entry.

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsightsError
-from core.insights.batch import Report, for_each_name
+from core.insights.batch import AnswersByName, for_each_name
 from core.insights.similarity import similar_artists
 from core.model import Model
 from core.names import NameIndex, normalize_name
@@ -119,8 +119,8 @@ def targeting_table(model: Model, artist: str | int, country: str, *, top_n: int
     return frame[COLUMNS]
 
 
-def targeting_report(model: Model, names: Iterable[str], country: str, *, top_n: int = TOP_N,
-                     candidates: int = CANDIDATES) -> Report:
+def targeting_answers(model: Model, names: Iterable[str], country: str, *, top_n: int = TOP_N,
+                     candidates: int = CANDIDATES) -> AnswersByName:
     """The CLI's shape: ``{name: [{"name", "similarity", "streams_in_country", "listeners",
     "score"}, ...]}``; an unknown country fails the whole call before any artist is answered."""
     place = resolve_country(model, country)

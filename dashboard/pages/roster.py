@@ -3,7 +3,7 @@ where the roster as a whole has the most room to grow.
 
 Names are pasted (one per line, or a CSV export) or uploaded, and read by
 ``core.insights.roster.roster_names``, the rule the CLI's ``roster --names-file`` follows.
-Every number comes from ``core.insights.roster.roster_view`` (the CLI's ``roster_report``
+Every number comes from ``core.insights.roster.roster_view`` (the CLI's ``roster_answers``
 shaped as tables and the map's frame); names not in the model are listed, not fatal.
 """
 
