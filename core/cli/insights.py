@@ -101,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             answers: object = roster.as_json()
             unknown = roster.unknown
         else:
-            report = _report(args, model, names)
-            answers, unknown = report.answers, report.unknown
+            by_name = _answers(args, model, names)
+            answers, unknown = by_name.answers, by_name.unknown
         indent = None if args.compact else 2
         print(json.dumps(answers, indent=indent, ensure_ascii=False))
         for problem in unknown:
@@ -112,18 +112,19 @@ def main(argv: list[str] | None = None) -> int:
     return run(go)
 
 
-def _report(args: argparse.Namespace, model: Model, names: list[str]) -> AnswersByName:
+def _answers(args: argparse.Namespace, model: Model, names: list[str]) -> AnswersByName:
+    """The answer of ``args.kind`` for every name, through the core function the pages use."""
     if args.kind == "similarity":
         return similarity_answers(model, names, args.top_n or 10, explain=args.explain)
     if args.kind == "emerging":
         return scouting.emerging_answers(model, names, max_listeners=args.max_listeners,
-                                        min_shared=args.min_shared,
-                                        top_n=args.top_n or scouting.TOP_N)
+                                         min_shared=args.min_shared,
+                                         top_n=args.top_n or scouting.TOP_N)
     if args.kind == "targeting":
         return targeting.targeting_answers(model, names, args.country,
-                                          top_n=args.top_n or targeting.TOP_N)
+                                           top_n=args.top_n or targeting.TOP_N)
     return geographic_answers(model, names, args.top_n or 5,
-                             opportunities=not args.seed_only, min_peers=args.min_peers)
+                              opportunities=not args.seed_only, min_peers=args.min_peers)
 
 
 if __name__ == "__main__":
