@@ -91,7 +91,7 @@ def opportunity_summary(table: pd.DataFrame, top_n: int = 5, min_peers: int = MI
 
 
 def opportunity_answers(model: Model, names: Iterable[str], top_n: int = 5,
-                       min_peers: int = MIN_PEERS) -> AnswersByName:
+                        min_peers: int = MIN_PEERS) -> AnswersByName:
     """``opportunity_summary`` by name, every name's table from one computation."""
     asked = for_each_name(model, names, lambda row: row)
     tables = opportunity_tables(model, asked.answers.values(), min_peers)

@@ -122,7 +122,7 @@ def _entry(row: pd.Series) -> dict[str, Any]:
 
 
 def roster_answers(model: Model, names: Iterable[str], *, top_n: int = TOP_N,
-                  min_peers: int = MIN_PEERS) -> RosterAnswer:
+                   min_peers: int = MIN_PEERS) -> RosterAnswer:
     """Top ``top_n`` opportunities per roster artist and the roster's territories."""
     if top_n < 1 or min_peers < 1:
         raise InsightsError(f"top-n and min-peers must be at least 1, not {top_n} and {min_peers}")

@@ -139,7 +139,7 @@ def emerging_peers(model: Model, artist: str | int, *, max_listeners: int = MAX_
 
 
 def emerging_answers(model: Model, names: Iterable[str], *, max_listeners: int = MAX_LISTENERS,
-                    min_shared: int = MIN_SHARED, top_n: int = TOP_N) -> AnswersByName:
+                     min_shared: int = MIN_SHARED, top_n: int = TOP_N) -> AnswersByName:
     """The CLI's shape: ``{name: [{"name", "listeners", "similarity", "shared_listeners",
     "concentration", "similarity_from"}, ...]}``."""
     _check(max_listeners, min_shared, top_n)

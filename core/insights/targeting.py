@@ -120,7 +120,7 @@ def targeting_table(model: Model, artist: str | int, country: str, *, top_n: int
 
 
 def targeting_answers(model: Model, names: Iterable[str], country: str, *, top_n: int = TOP_N,
-                     candidates: int = CANDIDATES) -> AnswersByName:
+                      candidates: int = CANDIDATES) -> AnswersByName:
     """The CLI's shape: ``{name: [{"name", "similarity", "streams_in_country", "listeners",
     "score"}, ...]}``; an unknown country fails the whole call before any artist is answered."""
     place = resolve_country(model, country)
