@@ -39,6 +39,14 @@ def test_every_core_package_and_module_and_dashboard_file_is_named() -> None:
         if not path.endswith(".py") or parts[-1] == "__init__.py":
             continue
         stem = parts[-1].removesuffix(".py")
-        if (parts[0] == "core" and len(parts) == 2 and not re.search(rf"\b{stem}(\.py)?\b", layout)) or (parts[0] == "core" and len(parts) >= 3 and f"core/{parts[1]}/" not in layout) or (parts[0] == "dashboard" and not re.search(rf"\b{stem}\b", layout)):
+        if parts[0] == "core" and len(parts) == 2:
+            named = re.search(rf"\b{stem}(\.py)?\b", layout) is not None
+        elif parts[0] == "core":
+            named = f"core/{parts[1]}/" in layout
+        elif parts[0] == "dashboard":
+            named = re.search(rf"\b{stem}\b", layout) is not None
+        else:
+            continue
+        if not named:
             missing.append(path)
     assert missing == []
