@@ -1,4 +1,4 @@
-"""A real dashboard server and a real browser, for tests/test_browser.py and
+"""A real dashboard server and a real browser, for the browser tests and
 benchmarks/dashboard_latency.py."""
 
 from __future__ import annotations
@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,23 @@ def make_chrome(user_data_dir: Path, width: int = 1440, height: int = 1800) -> A
     options.add_argument(f"--window-size={width},{height}")
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+@contextmanager
+def chrome(user_data_dir: Path, width: int = 1440, height: int = 1800,
+           page_load_timeout: float = 90.0) -> Iterator[Any]:
+    """``make_chrome``, closed at the end, its own first-run requests drained: Chromium's start
+    page (Debian: a search engine's new-tab page) may try the network before we navigate, and
+    that is the browser, not the dashboard."""
+    driver = make_chrome(user_data_dir, width, height)
+    driver.set_page_load_timeout(page_load_timeout)
+    try:
+        driver.get("about:blank")
+        time.sleep(1.0)
+        driver.get_log("performance")
+        yield driver
+    finally:
+        driver.quit()
 
 
 def network_problems(performance_log: list[dict[str, Any]], port: int) -> list[str]:

@@ -25,8 +25,8 @@ from core.model import ModelStore
 from testkit.browser import (
     CHROMEDRIVER,
     CHROMIUM,
+    chrome,
     free_port,
-    make_chrome,
     network_problems,
     start_dashboard,
     stop,
@@ -72,17 +72,8 @@ def server(demo_model_dir: Path, demo_warehouse_path: Path,
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver = make_chrome(tmp_path_factory.mktemp("chrome-profile"))
-    driver.set_page_load_timeout(WAIT)
-    try:
-        # Chromium's own start page (Debian: a search engine's new-tab page) may try the
-        # network before we navigate; that is the browser, not the dashboard, so it is drained.
-        driver.get("about:blank")
-        time.sleep(1.0)
-        driver.get_log("performance")
+    with chrome(tmp_path_factory.mktemp("chrome-profile"), page_load_timeout=WAIT) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def wait_for(driver: Any, css: str, count: int = 1, timeout: float = WAIT) -> list[Any]:

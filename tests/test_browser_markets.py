@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from testkit.browser import make_chrome, network_problems
+from testkit.browser import chrome, network_problems
 from tests.test_browser import (  # noqa: F401  (fixtures)
     WAIT,
     pytestmark,
@@ -40,15 +40,9 @@ def streamlit_probe(problem: str, port: int) -> bool:
 def sized_browser(request: pytest.FixtureRequest,
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, int]]:
     width = int(request.param)
-    driver = make_chrome(tmp_path_factory.mktemp(f"chrome-{width}"), width=width, height=1000)
-    driver.set_page_load_timeout(WAIT)
-    try:
-        driver.get("about:blank")
-        time.sleep(1.0)
-        driver.get_log("performance")
+    with chrome(tmp_path_factory.mktemp(f"chrome-{width}"), width=width, height=1000,
+                page_load_timeout=WAIT) as driver:
         yield driver, width
-    finally:
-        driver.quit()
 
 
 def cut_off_tables(driver: Any) -> list[str]:

@@ -22,23 +22,22 @@ from core.evaluation.report import write_evaluation
 from core.model import ModelStore
 from core.training import TrainingParams, train_and_save
 from testkit.browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
+    chrome,
     free_port,
-    make_chrome,
     start_dashboard,
     stop,
     wait_until_healthy,
 )
-from tests.test_browser import WAIT, go_to, screenshots, settle, wait_for, wait_for_text  # noqa: F401
+from tests.test_browser import (  # noqa: F401  (pytestmark and the fixture screenshots)
+    WAIT,
+    go_to,
+    pytestmark,
+    screenshots,
+    settle,
+    wait_for,
+    wait_for_text,
+)
 from tests.test_evaluation_report import sample_result
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                       reason=f"needs {CHROMIUM} and {CHROMEDRIVER}"),
-]
 
 WIDTH = 1280
 
@@ -87,12 +86,9 @@ def polish_server(two_versions: Path, demo_warehouse_path: Path,
 
 @pytest.fixture(scope="module")
 def narrow_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    driver = make_chrome(tmp_path_factory.mktemp("chrome-polish"), width=WIDTH, height=4200)
-    driver.set_page_load_timeout(WAIT)
-    try:
+    with chrome(tmp_path_factory.mktemp("chrome-polish"), width=WIDTH, height=4200,
+                page_load_timeout=WAIT) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def cut_tables(driver: Any) -> list[dict[str, Any]]:

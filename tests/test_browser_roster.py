@@ -14,15 +14,17 @@ from typing import Any
 
 import pytest
 
-from testkit.browser import CHROMEDRIVER, CHROMIUM, make_chrome, network_problems
-from tests.test_browser import WAIT, grid_text, screenshots, server, settle, wait_for, wait_for_text
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                       reason=f"needs {CHROMIUM} and {CHROMEDRIVER}"),
-]
+from testkit.browser import chrome, network_problems
+from tests.test_browser import (  # noqa: F401  (pytestmark and the fixtures)
+    WAIT,
+    grid_text,
+    pytestmark,
+    screenshots,
+    server,
+    settle,
+    wait_for,
+    wait_for_text,
+)
 
 __all__ = ["screenshots", "server"]  # fixtures shared with tests/test_browser.py
 
@@ -61,12 +63,7 @@ def test_roster_upload_map_tables_and_downloads(server: int, screenshots: Path, 
     roster.write_text(ROSTER_CSV, encoding="utf-8")
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    driver = make_chrome(tmp_path / "profile", width=width, height=2600)
-    driver.set_page_load_timeout(WAIT)
-    try:
-        driver.get("about:blank")  # Chromium's own first-run requests are not the dashboard's
-        time.sleep(1.0)
-        driver.get_log("performance")
+    with chrome(tmp_path / "profile", width=width, height=2600, page_load_timeout=WAIT) as driver:
         driver.execute_cdp_cmd("Browser.setDownloadBehavior",
                                {"behavior": "allow", "downloadPath": str(downloads)})
         driver.get(f"http://127.0.0.1:{server}/roster")
@@ -107,5 +104,3 @@ def test_roster_upload_map_tables_and_downloads(server: int, screenshots: Path, 
         severe = [e["message"] for e in driver.get_log("browser")
                   if e["level"] == "SEVERE" and probe not in e["message"]]
         assert severe == [], "\n".join(severe)
-    finally:
-        driver.quit()

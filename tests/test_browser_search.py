@@ -9,60 +9,28 @@ temporary folder, printed with ``-s``) for a person to look at.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from testkit.browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
-    free_port,
-    make_chrome,
-    network_problems,
-    start_dashboard,
-    stop,
-    wait_until_healthy,
+from testkit.browser import chrome, network_problems
+from tests.test_browser import (  # noqa: F401  (pytestmark and the fixtures)
+    WAIT,
+    go_to,
+    grid_text,
+    pytestmark,
+    screenshots,
+    server,
+    settle,
+    wait_for,
+    wait_for_text,
 )
-from tests.test_browser import WAIT, go_to, grid_text, settle, wait_for, wait_for_text
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                       reason=f"needs {CHROMIUM} and {CHROMEDRIVER}"),
-]
 
 ARTIST = "Radiohead"
 SIMILAR_HEADERS = ["Artist", "Similarity", "Listeners", "Shared", f"% of {ARTIST}'s",
                    "% of theirs", "Evidence", "Genre"]
-
-
-@pytest.fixture(scope="module")
-def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    chosen = os.environ.get("DASHBOARD_SCREENSHOTS")
-    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("search-screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots: {folder}")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def server(demo_model_dir: Path, demo_warehouse_path: Path,
-           tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {"MODEL_DIR": str(demo_model_dir), "DUCKDB_PATH": str(demo_warehouse_path),
-           "WAREHOUSE": "duckdb"}
-    process = start_dashboard(env, port, log)
-    try:
-        wait_until_healthy(port, process)
-        yield port
-    finally:
-        stop(process)
 
 
 def overflow(grid: Any) -> int:
@@ -75,13 +43,11 @@ def overflow(grid: Any) -> int:
 
 @pytest.mark.parametrize("width", [1280, 1600])
 def test_a_shared_link_opens_the_artist_with_evidence_and_no_column_cut_off(
-        server: int, screenshots: Path, tmp_path: Path, width: int) -> None:
+        server: int, screenshots: Path, tmp_path: Path, width: int) -> None:  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    driver = make_chrome(tmp_path / "profile", width=width, height=1700)
-    driver.set_page_load_timeout(WAIT)
-    try:
+    with chrome(tmp_path / "profile", width=width, height=1700, page_load_timeout=WAIT) as driver:
         driver.get(f"http://127.0.0.1:{server}/?artist={ARTIST}")
         wait_for_text(driver, f"Artists similar to {ARTIST}")
         tables = wait_for(driver, '[data-testid="stDataFrame"]', count=2)
@@ -132,5 +98,3 @@ def test_a_shared_link_opens_the_artist_with_evidence_and_no_column_cut_off(
         problems = [p for p in network_problems(driver.get_log("performance"), server)
                     if "outside request" in p or "HTTP" in p]
         assert problems == [], "\n".join(problems)
-    finally:
-        driver.quit()

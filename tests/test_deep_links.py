@@ -8,7 +8,6 @@ first of all on a server nobody has visited yet.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,23 +16,14 @@ from urllib.parse import urlparse
 import pytest
 
 from testkit.browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
+    chrome,
     free_port,
-    make_chrome,
     network_problems,
     start_dashboard,
     stop,
     wait_until_healthy,
 )
-from tests.test_browser import WAIT, settle, wait_for_text
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not (CHROMIUM.exists() and CHROMEDRIVER.exists()),
-                       reason=f"needs {CHROMIUM} and {CHROMEDRIVER}"),
-]
+from tests.test_browser import WAIT, pytestmark, settle, wait_for_text  # noqa: F401
 
 TITLES = ["Artist search", "Markets", "Roster", "Clusters", "Model quality", "Train & upload"]
 #: what the legacy page list showed instead: the file names, as written
@@ -84,12 +74,7 @@ def test_a_page_url_opened_first_gets_the_apps_navigation(
         fresh_server: int, tmp_path: Path, path: str, heading: str, width: int) -> None:
     from selenium.webdriver.common.by import By
 
-    driver = make_chrome(tmp_path / "profile", width=width, height=1100)
-    driver.set_page_load_timeout(WAIT)
-    try:
-        driver.get("about:blank")  # Chromium's own first-run requests are not the dashboard's
-        time.sleep(1.0)
-        driver.get_log("performance")
+    with chrome(tmp_path / "profile", width=width, height=1100, page_load_timeout=WAIT) as driver:
         driver.get(f"http://127.0.0.1:{fresh_server}/{path}")
         wait_for_text(driver, "DATA SOURCE")  # the app's own sidebar, drawn by app.py
         settle(driver)
@@ -101,8 +86,6 @@ def test_a_page_url_opened_first_gets_the_apps_navigation(
         wait_for_text(driver, heading)
         problems = network_problems(driver.get_log("performance"), fresh_server)
         assert [p for p in problems if not _base_path_probe(p, fresh_server, path)] == []
-    finally:
-        driver.quit()
 
 
 def test_the_server_log_stays_quiet(fresh_server: int, server_log: Path) -> None:
