@@ -44,6 +44,23 @@ def start_dashboard(env: dict[str, str], port: int, log_path: Path) -> subproces
     )
 
 
+@contextmanager
+def running_dashboard(env: dict[str, str], log_path: Path) -> Iterator[int]:
+    """A dashboard server on a free port for the ``with`` block; yields the port."""
+    port = free_port()
+    process = start_dashboard(env, port, log_path)
+    try:
+        wait_until_healthy(port, process)
+        yield port
+    finally:
+        stop(process)
+
+
+def demo_env(model_dir: Path, warehouse_path: Path) -> dict[str, str]:
+    """The settings that point a dashboard at a model folder and a DuckDB warehouse."""
+    return {"MODEL_DIR": str(model_dir), "DUCKDB_PATH": str(warehouse_path), "WAREHOUSE": "duckdb"}
+
+
 def wait_until_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 90.0) -> float:
     """Seconds until the server answers its health check; raises if it dies or times out."""
     import urllib.request

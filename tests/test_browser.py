@@ -26,11 +26,9 @@ from testkit.browser import (
     CHROMEDRIVER,
     CHROMIUM,
     chrome,
-    free_port,
+    demo_env,
     network_problems,
-    start_dashboard,
-    stop,
-    wait_until_healthy,
+    running_dashboard,
 )
 from tests.test_evaluation_report import sample_result
 
@@ -57,17 +55,10 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(demo_model_dir: Path, demo_warehouse_path: Path,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = {"MODEL_DIR": str(demo_model_dir), "DUCKDB_PATH": str(demo_warehouse_path),
-           "WAREHOUSE": "duckdb"}
-    process = start_dashboard(env, port, log)
-    try:
-        wait_until_healthy(port, process)
+    with running_dashboard(demo_env(demo_model_dir, demo_warehouse_path), log) as port:
         yield port
-    finally:
-        stop(process)
-        print(f"server log: {log}")
+    print(f"server log: {log}")
 
 
 @pytest.fixture(scope="module")

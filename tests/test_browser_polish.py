@@ -23,10 +23,8 @@ from core.model import ModelStore
 from core.training import TrainingParams, train_and_save
 from testkit.browser import (
     chrome,
-    free_port,
-    start_dashboard,
-    stop,
-    wait_until_healthy,
+    demo_env,
+    running_dashboard,
 )
 from tests.test_browser import (  # noqa: F401  (pytestmark and the fixture screenshots)
     WAIT,
@@ -73,15 +71,9 @@ def two_versions(demo_model_dir: Path, demo_warehouse_path: Path,
 @pytest.fixture(scope="module")
 def polish_server(two_versions: Path, demo_warehouse_path: Path,
                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    port = free_port()
     log = tmp_path_factory.mktemp("polish-server") / "streamlit.log"
-    process = start_dashboard({"MODEL_DIR": str(two_versions), "DUCKDB_PATH": str(demo_warehouse_path),
-                               "WAREHOUSE": "duckdb"}, port, log)
-    try:
-        wait_until_healthy(port, process)
+    with running_dashboard(demo_env(two_versions, demo_warehouse_path), log) as port:
         yield port
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,9 @@ import pytest
 
 from testkit.browser import (
     chrome,
-    free_port,
+    demo_env,
     network_problems,
-    start_dashboard,
-    stop,
-    wait_until_healthy,
+    running_dashboard,
 )
 from tests.test_browser import WAIT, pytestmark, settle, wait_for_text  # noqa: F401
 
@@ -37,16 +35,8 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def fresh_server(demo_model_dir: Path, demo_warehouse_path: Path, server_log: Path) -> Iterator[int]:
-    port = free_port()
-    log = server_log
-    env = {"MODEL_DIR": str(demo_model_dir), "DUCKDB_PATH": str(demo_warehouse_path),
-           "WAREHOUSE": "duckdb"}
-    process = start_dashboard(env, port, log)
-    try:
-        wait_until_healthy(port, process)
+    with running_dashboard(demo_env(demo_model_dir, demo_warehouse_path), server_log) as port:
         yield port
-    finally:
-        stop(process)
 
 
 def _base_path_probe(problem: str, port: int, path: str) -> bool:
