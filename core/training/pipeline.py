@@ -461,7 +461,8 @@ def _train_pushdown(
                 if isinstance(method, HybridSimilarity):
                     rows, others, s1, shared, capped_listeners, found = pushdown_candidates(
                         runner, listens, method, np.flatnonzero(has_markets),
-                        lambda message, f: report("neighbours", 0.8 * f, message))
+                        lambda message, f: report("neighbours", 0.8 * f, message),
+                        keep_weighted=False)  # the hybrid counts shared listeners itself
                     counts.update({f"{k}_similarity" if k == "bytes_fetched" else k: v
                                    for k, v in found.items() if k != "seconds"})
                     method.fit_candidates(len(listens.artist_ids), rows, others, s1, shared,

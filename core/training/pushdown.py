@@ -86,6 +86,10 @@ def prepare_listens(runner: q.Runner, min_listeners: int) -> PreparedListens:
         )
     runner.execute(q.weighted_sql(min_listeners))
     kept_users = int(runner.fetch(f"SELECT COUNT(DISTINCT usr) AS n FROM {q.WEIGHTED}")["n"][0])
+    # every later pass reads WEIGHTED: the cleaned pairs would only keep DuckDB's memory (up to
+    # its limit) full while the trainer fetches (benchmarks/README.md, *Where the pushed-down
+    # RSS goes*)
+    runner.drop(q.PAIRS)
     runner.scanned("weight once (log1p, listener minimum)", q.PAIRS, pairs, 3, times=2)
     runner.scanned("listeners kept", q.WEIGHTED, int(listeners[kept].sum()), 1)
     return PreparedListens(
@@ -185,6 +189,7 @@ class PushdownSVD:
         order = np.argsort(eigenvalues)[::-1][:k]
         sigma = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
         features = Q @ (vectors[:, order] * sigma)
+        runner.drop(q.USER_SIDE, q.ARTIST_SIDE)  # listeners x l numbers, no longer read
         variance = runner.fetch(q.variance_sql())
         runner.scanned("total variance", q.WEIGHTED, rows, 2, times=2)
         total_var = (float(variance["sum_sq"][0]) / n_artists
@@ -276,17 +281,23 @@ def shared_listeners_prepared(runner: q.Runner, artist_ids: np.ndarray,
 def pushdown_candidates(
     runner: q.Runner, listens: PreparedListens, method: HybridSimilarity,
     market_rows: np.ndarray, progress: ProgressCallback = no_progress,
+    keep_weighted: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """The default similarity's candidate table computed in the warehouse, as row numbers of
     ``listens.artist_ids``: ``(rows, others, s1, shared, listeners, counts)`` (listeners per
     artist after the listener cap); about artists x
-    (``n_candidates`` + ``n_market_candidates``) rows come back."""
+    (``n_candidates`` + ``n_market_candidates``) rows come back.
+
+    Each temporary table is dropped after its last read (the weighted table too unless
+    ``keep_weighted``), so that while the candidates are fetched DuckDB holds only them."""
     start, start_bytes = time.perf_counter(), runner.bytes_fetched
     ids = listens.artist_ids
     progress("pushdown: capping heavy listeners", 0.0)
     runner.execute(q.capped_sql(len(ids), method.listener_cap, method.k1, method.b))
     runner.scanned("cap heavy listeners, BM25 weights", q.WEIGHTED, listens.weighted_rows, 3)
     runner.upload(q.MARKET, pd.DataFrame({"artist": ids[np.asarray(market_rows, np.int64)]}))
+    if not keep_weighted:
+        runner.drop(q.WEIGHTED)
     runner.execute(q.artist_terms_sql(method.beta, method.listener_prior))
     join_rows = int(np.nan_to_num(runner.fetch(q.pair_bound_sql())["pairs"][0]))
     parts = runner.candidate_parts(join_rows)
@@ -295,8 +306,10 @@ def pushdown_candidates(
         progress(f"pushdown: co-listening pairs (part {part + 1} of {parts})", part / parts)
         runner.execute(q.candidates_sql(method.bm25_weight, method.shrinkage,
                                         method.n_candidates, n_market, parts, part))
-    got = runner.fetch(q.fetch_candidates_sql())
     terms = runner.fetch(q.artist_listeners_sql())
+    runner.drop(q.CAPPED, q.ARTIST_TERMS, q.MARKET)
+    got = runner.fetch(q.fetch_candidates_sql())
+    runner.drop(q.CANDIDATES)
     listeners = np.zeros(len(ids), np.int64)
     listeners[np.searchsorted(ids, terms["artist"].astype(np.int64))] = terms["listeners"]
     capped_rows = int(listeners.sum())
