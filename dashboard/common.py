@@ -41,6 +41,14 @@ ARTIST_KEY = "artist"
 TRAIN_PAGE = "dashboard/pages/train.py"
 
 
+def csv_download(frame: pd.DataFrame, label: str, file_name: str, key: str, *, index: bool = False,
+                 **button: Any) -> None:
+    """A table as shown, unrounded, as a UTF-8 CSV download (``button``: more download_button
+    options, e.g. ``type`` or ``on_click``)."""
+    st.download_button(label, frame.to_csv(index=index).encode("utf-8"), file_name=file_name,
+                       mime="text/csv", icon=":material/download:", key=key, **button)
+
+
 def md(text: object) -> str:
     """``text`` safe inside Markdown: artist names such as "*NSYNC" or "Ke$ha" stay literal.
 

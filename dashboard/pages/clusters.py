@@ -61,13 +61,11 @@ with st.expander("Artists in the graph"):
                        "listeners": st.column_config.NumberColumn("Listeners", format="localized"),
                        "genre": "Genre", "role": "Role"},
     )
-    st.download_button(
-        "Download these artists (CSV)",
+    common.csv_download(
         shown_nodes.rename(columns={"name": "Artist", "cluster": "Cluster", "listeners": "Listeners",
-                                    "genre": "Genre", "role": "Role"}).to_csv(index=False)
-        .encode("utf-8"),
-        file_name=f"graph-artists-{model.version}.csv", mime="text/csv",
-        icon=":material/download:", key="download_graph_nodes")
+                                    "genre": "Genre", "role": "Role"}),
+        "Download these artists (CSV)", f"graph-artists-{model.version}.csv",
+        "download_graph_nodes")
 
 st.subheader("What each cluster is")
 st.dataframe(
@@ -85,11 +83,8 @@ st.dataframe(
                                                   help="Most listeners first"),
     },
 )
-st.download_button(
-    "Download cluster summary (CSV)",
+common.csv_download(
     summary[["cluster", "name", "size", "share", "top_genres", "best_known"]].rename(columns={
         "cluster": "Cluster id", "name": "Cluster", "size": "Artists", "share": "Share",
-        "top_genres": "Top genres", "best_known": "Best-known artists"}).to_csv(index=False)
-    .encode("utf-8"),
-    file_name=f"clusters-{model.version}.csv", mime="text/csv", icon=":material/download:",
-    key="download_clusters")
+        "top_genres": "Top genres", "best_known": "Best-known artists"}),
+    "Download cluster summary (CSV)", f"clusters-{model.version}.csv", "download_clusters")

@@ -67,9 +67,8 @@ def streams_column(label: str, explanation: str) -> st.column_config.NumberColum
 def download(frame: pd.DataFrame, what: str, artist: str, key: str) -> None:
     """A CSV download of a table as shown (raw numbers, not rounded for display)."""
     slug = re.sub(r"[^0-9A-Za-z]+", "-", f"{artist} {what}").strip("-").lower() or "table"
-    st.download_button(f"Download {what} (CSV)", frame.to_csv(index=False).encode("utf-8"),
-                       file_name=f"{slug}.csv", mime="text/csv", key=f"download_{key}",
-                       icon=":material/download:", on_click="ignore")
+    common.csv_download(frame, f"Download {what} (CSV)", f"{slug}.csv", f"download_{key}",
+                        on_click="ignore")
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

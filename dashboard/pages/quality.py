@@ -169,10 +169,8 @@ def results(result: EvaluationResult, model: Model) -> None:
     st.caption("± one standard error of the mean (listeners or artists as the units); "
                "— : not measured for that method. The download has every column the "
                "evaluation stored, unrounded (the same as `evaluation.csv` in the model folder).")
-    st.download_button(
-        "Download all numbers (CSV)", result.methods.rename_axis("method").to_csv().encode("utf-8"),
-        file_name=f"evaluation-{model.version}.csv", mime="text/csv",
-        icon=":material/download:", key="download_evaluation")
+    common.csv_download(result.methods.rename_axis("method"), "Download all numbers (CSV)",
+                        f"evaluation-{model.version}.csv", "download_evaluation", index=True)
     if st.button("Evaluate again", icon=":material/refresh:", key="evaluate_again",
                  help="Runs the whole evaluation again (about a minute on the demo data) and "
                       "replaces the stored results") and evaluate(model):

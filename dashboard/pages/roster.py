@@ -9,7 +9,6 @@ shaped as tables and the map's frame); names not in the model are listed, not fa
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from core.errors import InsightsError
@@ -38,12 +37,6 @@ def use_sample() -> None:
 def streams(label: str, explanation: str) -> st.column_config.NumberColumn:
     """A column of stream counts, written as the reader's locale writes numbers."""
     return st.column_config.NumberColumn(label, format="localized", help=explanation)
-
-
-def csv_download(frame: pd.DataFrame, label: str, file_name: str, key: str) -> None:
-    """The table as shown, as a UTF-8 CSV file."""
-    st.download_button(label, data=frame.to_csv(index=False).encode("utf-8"), file_name=file_name,
-                       mime="text/csv", icon=":material/download:", key=key)
 
 
 model = common.require_model()
@@ -126,7 +119,7 @@ st.dataframe(
         "actual": streams("Actual", "Summed chart streams of the contributing artists"),
     },
 )
-csv_download(view.territories, "Download territories as CSV", "roster-territories.csv",
+common.csv_download(view.territories, "Download territories as CSV", "roster-territories.csv",
              "download_roster_territories")
 
 st.subheader("Each artist's top opportunities")
@@ -145,5 +138,5 @@ st.dataframe(
             "Peers streaming here", help=f"Market peers streaming here (at least {MIN_PEERS})"),
     },
 )
-csv_download(view.opportunities, "Download opportunities as CSV", "roster-opportunities.csv",
+common.csv_download(view.opportunities, "Download opportunities as CSV", "roster-opportunities.csv",
              "download_roster_opportunities")

@@ -45,8 +45,7 @@ def _slug(name: str) -> str:
 
 def _download(frame: pd.DataFrame, file_name: str, key: str) -> None:
     """A CSV download of the table just shown (every table on this page has one)."""
-    st.download_button("Download as CSV", data=frame.to_csv(index=False).encode("utf-8"),
-                       file_name=file_name, mime="text/csv", icon=":material/download:", key=key)
+    common.csv_download(frame, "Download as CSV", file_name, key)
 
 
 def _genres_shown(frame: pd.DataFrame) -> pd.DataFrame:

@@ -43,8 +43,7 @@ def _table(rows: list[tuple[str, str]], name_label: str, value_label: str) -> pd
 
 def _csv(frame: pd.DataFrame, name: str, key: str) -> None:
     """A small CSV download under a table (the same rows and headings as shown)."""
-    st.download_button("CSV", frame.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
-                       mime="text/csv", icon=":material/download:", key=key, type="tertiary")
+    common.csv_download(frame, "CSV", f"{name}.csv", key, type="tertiary")
 
 
 def model_status(model: Model | None) -> None:
