@@ -30,7 +30,7 @@ import pandas as pd
 from core import geo
 from core.insights.geographic import territory_summary
 from core.insights.market_tables import store_rows, territory_rows
-from core.insights.markets import MIN_PEERS, TOTAL, has_market_data, market_peers
+from core.insights.markets import MIN_PEERS, TOTAL, MarketMatrices, has_market_data, market_peers
 from core.insights.opportunities import ranked_opportunities
 from core.model import Model
 
@@ -278,7 +278,8 @@ def territory_figures(table: pd.DataFrame, territory: str) -> dict[str, float]:
 
 def territory_peers(model: Model, row: int, territory: str) -> pd.DataFrame:
     """The market peers behind one territory's figures: who streams there, how much, and what
-    each adds, with the arithmetic of ``core.insights.markets``.
+    each adds, read from ``core.insights.markets.MarketMatrices`` (the numbers every market
+    answer uses, not a second spelling of them).
 
     Columns ``PEER_COLUMNS``: similarity, weight (similarity ÷ the peers' sum), streams (the
     peer's streams there, all stores), share (of the peer's own streams), modeled (weight ×
@@ -290,21 +291,24 @@ def territory_peers(model: Model, row: int, territory: str) -> pd.DataFrame:
     empty = pd.DataFrame(columns=list(PEER_COLUMNS))
     if len(peers) == 0 or model.markets.empty:
         return empty
-    weights = pd.Series(sims / sims.sum(), index=peers).groupby(level=0).sum()
-    similarity = pd.Series(sims, index=peers).groupby(level=0).max()
-    markets = model.markets
-    own = markets[markets["row"] == row]
-    artist_total = float(own["streams"].sum())
-    theirs = markets[markets["row"].isin(weights.index)]
-    totals = theirs.groupby("row")["streams"].sum()
-    there = theirs[theirs["countryname"].astype(str) == territory].groupby("row")["streams"].sum()
-    there = there[there > 0]
-    if there.empty:
+    matrices = MarketMatrices(model, np.array([row]))  # the numbers markets.py computes
+    column = int(np.searchsorted(matrices.territories, territory))
+    if column == len(matrices.territories) or matrices.territories[column] != territory:
         return empty
-    rows = there.index.to_numpy(np.int64)
-    weight = weights.reindex(rows).to_numpy(np.float64)
-    streams = there.to_numpy(np.float64)
-    share = streams / totals.reindex(rows).to_numpy(np.float64)
+    peer_weights = matrices.weights[0]
+    peer_rows = peer_weights.indices.astype(np.int64)
+    in_territory = matrices.to_territory[:, column]
+    there = np.asarray((matrices.streams[peer_rows] @ in_territory).todense()).ravel()
+    peer_share = np.asarray((matrices.shares[peer_rows] @ in_territory).todense()).ravel()
+    keep = there > 0
+    if not keep.any():
+        return empty
+    rows = peer_rows[keep]
+    weight = peer_weights.data[keep]
+    streams = there[keep]
+    share = peer_share[keep]
+    similarity = pd.Series(sims, index=peers).groupby(level=0).max()
+    artist_total = float(matrices.totals[row])
     expected = artist_total * weight * share
     expected_sum = float(expected.sum())
     frame = pd.DataFrame({
