@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from core.errors import InsightsError
 from core.tables import ARTIST_GENRES, COUNTRY_STREAMS, USER_ARTIST_STREAMS
 from core.training import TrainingParams, train
+from core.training.matrix import build_listen_matrix
 from core.warehouse.base import Warehouse
 from core.warehouse.duckdb import DuckDBWarehouse
 from core.warehouse.validation import clean_text
@@ -217,8 +218,12 @@ def check_listens(warehouse: Warehouse, rows: list[tuple[Any, ...]], nan_is_null
     got = pd.concat(batches, ignore_index=True) if batches else pd.DataFrame(
         columns=["usernum", "artistnum", "streams"])
     assert got["streams"].map(math.isfinite).all() and (got["streams"] > 0).all()
-    found = {(int(r.usernum), int(r.artistnum)): float(r.streams) for r in got.itertuples()}
+    # a warehouse may send a pair in several rows; the matrix builder sums them
+    found: dict[tuple[int, int], float] = defaultdict(float)
+    for r in got.itertuples():
+        found[(int(r.usernum), int(r.artistnum))] += float(r.streams)
     assert found.keys() == pairs.keys()
+    assert build_listen_matrix(iter(batches)).streams.nnz == len(pairs)
     for key, value in pairs.items():
         assert math.isclose(found[key], value, rel_tol=1e-9), key
 

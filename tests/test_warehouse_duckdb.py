@@ -9,6 +9,7 @@ import pytest
 
 from core.errors import ContractError
 from core.tables import USER_ARTIST_STREAMS
+from core.training.matrix import build_listen_matrix
 from core.warehouse.duckdb import DuckDBWarehouse, build_from_parquet
 from tests.conftest import DEMO_DIR, listens_frame
 
@@ -37,12 +38,22 @@ def test_listen_stats_count_every_rule(make_warehouse):
     assert stats.rows_duplicate == 1
 
 
-def test_listens_are_cleaned_and_summed(make_warehouse):
+def test_pairs_are_left_to_the_caller_when_asked(make_warehouse):
+    stats = make_warehouse(listens_frame(BAD_ROWS)).listen_stats(count_pairs=False)
+    assert stats.pairs is None and stats.rows_duplicate is None and stats.rows_kept == 4
+
+
+def test_listens_are_cleaned_and_summed_into_the_matrix(make_warehouse):
     warehouse = make_warehouse(listens_frame(BAD_ROWS))
     listens = pd.concat(warehouse.iter_listens(batch_rows=2))
-    got = {(int(r.usernum), int(r.artistnum)): r.streams for r in listens.itertuples()}
-    assert got == {(0, 0): 12.0, (1, 1): 2.5, (1, 2): 1.0}
     assert list(listens.columns) == ["usernum", "artistnum", "streams"]
+    # only usable rows arrive; a pair's two rows (5 + 7 streams) may arrive apart
+    assert sorted(listens["streams"]) == [1.0, 2.5, 5.0, 7.0]
+    matrix = build_listen_matrix(warehouse.iter_listens(batch_rows=2))
+    coo = matrix.streams.tocoo()
+    got = {(int(matrix.user_ids[c]), int(matrix.artist_ids[r])): v
+           for r, c, v in zip(coo.row, coo.col, coo.data, strict=True)}
+    assert got == {(0, 0): 12.0, (1, 1): 2.5, (1, 2): 1.0}
 
 
 def test_streams_stored_as_text_are_read_and_garbage_counts_as_null(make_warehouse):

@@ -10,7 +10,7 @@ import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -150,10 +150,11 @@ def train(
     with timer.step("read"):
         report("read", 0.0, "checking source tables")
         warehouse.check_contract()
-        stats = warehouse.listen_stats()
-        counts.update(stats.as_dict())
+        stats = warehouse.listen_stats(count_pairs=False)
         report("read", 0.2, "reading listens")
         listens = build_listen_matrix(warehouse.iter_listens(params.batch_rows))
+        # the matrix holds each (listener, artist) pair once: its entries are the pairs
+        counts.update(replace(stats, pairs=int(listens.streams.nnz)).as_dict())
         tables = _SideTables.read(warehouse)
     counts.update(warehouse.ingest_counts())
     counts.update(users=len(listens.user_ids), artists_total=len(listens.artist_ids))
@@ -179,7 +180,7 @@ def train(
     report("read", 1.0)
 
     with timer.step("weight"):
-        weighted = LogWeighting().fit_transform(listens.streams)
+        weighted = LogWeighting(np.float32).fit_transform(listens.streams)
     report("weight", 1.0)
 
     with timer.step("factorize"):
@@ -434,7 +435,7 @@ def _train_pushdown(
     with timer.step("read"):
         report("read", 0.0, "checking source tables")
         warehouse.check_contract()
-        counts.update(warehouse.listen_stats().as_dict())
+        stats = warehouse.listen_stats(count_pairs=False)
         tables = _SideTables.read(warehouse)
     counts.update(warehouse.ingest_counts())
     report("read", 1.0)
@@ -442,6 +443,7 @@ def _train_pushdown(
         try:
             with timer.step("factorize"):
                 listens = prepare_listens(runner, params.min_listeners)
+                counts.update(replace(stats, pairs=listens.pairs).as_dict())
                 svd = PushdownSVD(params.num_features, params.min_listeners).fit_prepared(
                     runner, listens, lambda message, f: report("factorize", f, message))
             counts.update({k: svd.counts_[k] for k in (

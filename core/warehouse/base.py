@@ -36,14 +36,16 @@ class ListenStats:
     rows_nonpositive_streams: int
     rows_unknown_ids: int
     rows_kept: int
-    pairs: int
+    #: distinct (listener, artist) pairs among the kept rows; None when not counted here
+    #: (the in-memory training counts them as it builds the matrix)
+    pairs: int | None
     #: NaN, +Infinity or -Infinity
     rows_nonfinite_streams: int = 0
 
     @property
-    def rows_duplicate(self) -> int:
+    def rows_duplicate(self) -> int | None:
         """Rows merged into another row of the same (user, artist) pair."""
-        return self.rows_kept - self.pairs
+        return None if self.pairs is None else self.rows_kept - self.pairs
 
     def as_dict(self) -> dict[str, int]:
         return {**asdict(self), "rows_duplicate": self.rows_duplicate}
@@ -73,12 +75,15 @@ class Warehouse(ABC):
             contract.check_columns(present)
 
     @abstractmethod
-    def listen_stats(self) -> ListenStats:
-        """Counts of raw rows per input rule, computed in the warehouse."""
+    def listen_stats(self, count_pairs: bool = True) -> ListenStats:
+        """Counts of raw rows per input rule, computed in the warehouse. ``count_pairs=False``
+        leaves ``pairs`` to the caller: a distinct count holds every pair at once (gigabytes
+        at 50M rows) and a caller that builds the matrix gets it for free."""
 
     @abstractmethod
     def iter_listens(self, batch_rows: int = 1_000_000) -> Iterator[pd.DataFrame]:
-        """Cleaned listens ``(usernum, artistnum, streams)``, one row per pair, in batches."""
+        """Cleaned listens ``(usernum, artistnum, streams)`` in batches. A pair may arrive in
+        several rows (``core.training.matrix.build_listen_matrix`` sums them)."""
 
     def artist_names(self) -> pd.DataFrame:
         """``(artistnum, artistname)``, one row per artist id found in the listens table.

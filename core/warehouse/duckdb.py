@@ -112,12 +112,16 @@ class DuckDBWarehouse(Warehouse):
             raise ContractError(f"table {table} not found in {self.description}")
         return row[0]
 
-    def listen_stats(self) -> ListenStats:
+    def listen_stats(self, count_pairs: bool = True) -> ListenStats:
         self.check_contract(SOURCE_TABLES[:1])
-        frame = self._query(sql.listen_stats_sql(self._table_name(SOURCE_TABLES[0].name)))
-        return ListenStats(**{k: int(v) for k, v in frame.iloc[0].items()})
+        frame = self._query(sql.listen_stats_sql(self._table_name(SOURCE_TABLES[0].name),
+                                                 count_pairs))
+        return ListenStats(**{k: int(v) for k, v in frame.iloc[0].items()},
+                           **({} if count_pairs else {"pairs": None}))
 
     def iter_listens(self, batch_rows: int = 1_000_000) -> Iterator[pd.DataFrame]:
+        """The usable rows as stored: the matrix builder sums and orders them in linear time,
+        without the hash table and sort a GROUP BY / ORDER BY holds here."""
         self.check_contract(SOURCE_TABLES[:1])
         query = sql.listens_sql(self._table_name(SOURCE_TABLES[0].name))
         with self._connect() as con:

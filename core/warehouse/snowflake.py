@@ -446,7 +446,7 @@ class SnowparkWarehouse(Warehouse):
             src.number("total_streams", DoubleType()).alias("STREAMS"),
         )
 
-    def listen_stats(self) -> ListenStats:
+    def listen_stats(self, count_pairs: bool = True) -> ListenStats:
         """One aggregation; the rules apply in order, so each row lands in exactly one bucket."""
         listens = self._listens()
         user, artist, streams = F.col("USERNUM"), F.col("ARTISTNUM"), F.col("STREAMS")
@@ -463,10 +463,12 @@ class SnowparkWarehouse(Warehouse):
             _count_if(_finite(streams) & (streams <= 0)).alias("ROWS_NONPOSITIVE_STREAMS"),
             _count_if(usable & ~valid).alias("ROWS_UNKNOWN_IDS"),
             _count_if(kept).alias("ROWS_KEPT"),
-            F.count_distinct(F.iff(kept, user, F.lit(None)), F.iff(kept, artist, F.lit(None))).alias("PAIRS"),
+            *([F.count_distinct(F.iff(kept, user, F.lit(None)),
+                                F.iff(kept, artist, F.lit(None))).alias("PAIRS")]
+              if count_pairs else []),
         ).collect()[0]
         values = {k.lower(): int(v or 0) for k, v in row.as_dict().items()}
-        return ListenStats(**values)
+        return ListenStats(**values, **({} if count_pairs else {"pairs": None}))
 
     def iter_listens(self, batch_rows: int = 1_000_000) -> Iterator[pd.DataFrame]:
         """Usable rows summed per pair in the warehouse, ordered so reruns see the same batches."""

@@ -73,12 +73,15 @@ def _typed_listens(table: str) -> str:
     """
 
 
-def listen_stats_sql(table: str = USER_ARTIST_STREAMS.name) -> str:
-    """One pass that counts what each input rule drops, and the pairs that remain.
+def listen_stats_sql(table: str = USER_ARTIST_STREAMS.name, count_pairs: bool = True) -> str:
+    """One pass that counts what each input rule drops, and (``count_pairs``) the pairs that
+    remain.
 
     The rules apply in order, so every row lands in exactly one bucket.
     """
     usable, ids = usable_streams("s"), "u IS NOT NULL AND a IS NOT NULL"
+    pairs = (f",\n            COUNT(DISTINCT CASE WHEN {usable} AND {ids} THEN (u, a) END) AS pairs"
+             if count_pairs else "")
     return f"""
         WITH rows AS ({_typed_listens(table)})
         SELECT
@@ -87,21 +90,18 @@ def listen_stats_sql(table: str = USER_ARTIST_STREAMS.name) -> str:
             COUNT(*) FILTER (WHERE s IS NOT NULL AND NOT {finite("s")}) AS rows_nonfinite_streams,
             COUNT(*) FILTER (WHERE {finite("s")} AND s <= 0) AS rows_nonpositive_streams,
             COUNT(*) FILTER (WHERE {usable} AND NOT ({ids})) AS rows_unknown_ids,
-            COUNT(*) FILTER (WHERE {usable} AND {ids}) AS rows_kept,
-            COUNT(DISTINCT CASE WHEN {usable} AND {ids} THEN (u, a) END) AS pairs
+            COUNT(*) FILTER (WHERE {usable} AND {ids}) AS rows_kept{pairs}
         FROM rows
     """
 
 
 def listens_sql(table: str = USER_ARTIST_STREAMS.name) -> str:
-    """Usable rows, duplicates of a (user, artist) pair summed."""
+    """Usable rows as stored; a pair's rows are summed where the matrix is built."""
     return f"""
         WITH rows AS ({_typed_listens(table)})
-        SELECT u AS usernum, a AS artistnum, SUM(s) AS streams
+        SELECT u AS usernum, a AS artistnum, s AS streams
         FROM rows
         WHERE {usable_streams("s")} AND u IS NOT NULL AND a IS NOT NULL
-        GROUP BY 1, 2
-        ORDER BY 2, 1
     """
 
 
