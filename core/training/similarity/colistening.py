@@ -64,16 +64,30 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
     out_s1 = np.zeros((n, width), np.float64)
     out_shared = np.zeros((n, width), np.int32)
     chunks = max(1, min(n, chunks))
+    label32 = labels.astype(np.int32)
+    # rank-ordered side arrays: small, so their random reads stay in cache
+    market_rank = np.zeros(n, np.uint8)
+    use_prior = False
+    for i in range(n):
+        if market[labels[i]]:
+            market_rank[i] = 1
+        if prior[i] != 1.0:
+            use_prior = True
+    prior_rank = np.empty(n, np.float64)
+    for i in range(n):
+        prior_rank[i] = prior[labels[i]]
     for chunk in numba.prange(chunks):
         # one 32-byte record per artist: walk, overlap, count (zeroed again after each
         # artist) and the popularity term, so a touch costs one cache line
         acc = np.zeros((n, 4), np.float64)
         acc[:, 3] = popularity_beta
-        touched = np.empty(n, np.int64)
+        touched = np.empty(n, np.int32)
         others = np.empty(n, np.int64)
         walks = np.empty(n, np.float64)
         overlaps = np.empty(n, np.float64)
-        counts = np.empty(n, np.int64)
+        counts = np.empty(n, np.int32)
+        ranks = np.empty(n, np.int32)
+        in_market = np.empty(n, np.int64)
         s1 = np.empty(n, np.float64)
         score = np.empty(n, np.float64)
         picked = np.zeros(n, np.bool_)
@@ -92,19 +106,28 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
                     acc[b, 0] += step
                     acc[b, 1] += wa * u_bm25[q]
                     acc[b, 2] += 1.0
-            # gather the touched records into contiguous arrays and zero them, in one pass
+            # gather the touched records into contiguous arrays and zero them, in one pass;
+            # the market artists among them are listed on the way
             k = 0
+            km = 0
             walk_max = 0.0
             overlap_max = 0.0
             for j in range(m):
                 b = touched[j]
                 if b != a:
-                    others[k] = labels[b]
-                    walks[k] = acc[b, 0] * acc[b, 3]
-                    overlaps[k] = acc[b, 1]
-                    counts[k] = int(acc[b, 2])
-                    walk_max = max(walk_max, walks[k])
-                    overlap_max = max(overlap_max, overlaps[k])
+                    w = acc[b, 0] * acc[b, 3]
+                    o = acc[b, 1]
+                    walks[k] = w
+                    overlaps[k] = o
+                    counts[k] = np.int32(acc[b, 2])
+                    ranks[k] = b
+                    if market_rank[b]:
+                        in_market[km] = k
+                        km += 1
+                    if w > walk_max:
+                        walk_max = w
+                    if o > overlap_max:
+                        overlap_max = o
                     k += 1
                 acc[b, 0] = 0.0
                 acc[b, 1] = 0.0
@@ -114,25 +137,29 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
                 if overlap_max > 0 and overlaps[j] > 0:
                     value += bm25_weight * overlaps[j] / overlap_max
                 s1[j] = value
-                score[j] = rounded(value * support(counts[j], shrinkage) * prior[others[j]])
+                v = value * support(counts[j], shrinkage)
+                if use_prior:  # the prior is all ones unless switched on
+                    v = v * prior_rank[ranks[j]]
+                score[j] = rounded(v)
+                others[j] = label32[ranks[j]]
             best = best_of(others[:k], score[:k], n_candidates)
             slot = 0
             for j in best:
                 out_b[row, slot] = others[j]
                 out_s1[row, slot] = s1[j]
                 out_shared[row, slot] = counts[j]
-                picked[others[j]] = True
+                picked[ranks[j]] = True
                 slot += 1
-            if n_market > 0:
-                in_market = np.flatnonzero(market[others[:k]])
-                for j in in_market[best_of(others[in_market], score[in_market], n_market)]:
-                    if not picked[others[j]]:
+            if n_market > 0 and km > 0:
+                mk = in_market[:km]
+                for j in mk[best_of(others[mk], score[mk], n_market)]:
+                    if not picked[ranks[j]]:
                         out_b[row, slot] = others[j]
                         out_s1[row, slot] = s1[j]
                         out_shared[row, slot] = counts[j]
                         slot += 1
             for j in best:
-                picked[others[j]] = False
+                picked[ranks[j]] = False
     return out_b, out_s1, out_shared
 
 

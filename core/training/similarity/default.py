@@ -107,10 +107,15 @@ class HybridSimilarity(SparseSimilarity):
             int(self.n_candidates), int(self.n_market_candidates) if market is not None else 0,
             16 * numba.get_num_threads(),
         )
+        # the listener-side copies are the largest arrays alive here (a gigabyte at 50M
+        # listens); the candidates are artist-side
+        del X, capped, weights, by_listener
         valid = others >= 0
-        rows = np.repeat(np.arange(n), valid.sum(axis=1))
-        return self.fit_candidates(n, rows, others[valid], s1[valid], shared[valid], features,
-                                   popularity)
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(valid.sum(axis=1), out=indptr[1:])
+        others, s1, shared = others[valid], s1[valid], shared[valid]
+        del valid
+        return self._finish(n, indptr, others, s1, shared, features, popularity)
 
     def fit_candidates(
         self, n_artists: int, rows: np.ndarray, others: np.ndarray, s1: np.ndarray,
@@ -156,13 +161,13 @@ class HybridSimilarity(SparseSimilarity):
                 shared: np.ndarray, features: np.ndarray, listeners: np.ndarray
                 ) -> HybridSimilarity:
         scale = 1.0 + self.svd_weight + self.bm25_weight
-        scores = colistening.finish(indptr, others.astype(np.int64), s1, shared.astype(np.int64),
+        scores = colistening.finish(indptr, others, s1, shared,
                                     np.ascontiguousarray(features, dtype=np.float32),
                                     self.prior(listeners), float(self.svd_weight),
                                     float(self.shrinkage), scale)
         self.n_artists_ = n
         self.similarity_ = sp.csr_matrix((scores, others, indptr), shape=(n, n))
-        self.shared_ = shared.astype(np.int32)
+        self.shared_ = shared.astype(np.int32, copy=False)
         return self
 
 
