@@ -200,6 +200,14 @@ def worker(args: argparse.Namespace) -> int:
     elif args.worker == "cosine":
         out = work_memory(args.db, "cosine")
     elif args.worker == "pushdown-train":
+        if args.pushdown_n_iter is not None:
+            # a benchmark-only knob: fewer SVD passes where the full run does not fit a
+            # session (memory and bytes fetched do not depend on the number of passes)
+            import functools
+
+            from core.training import pipeline
+            from core.training.pushdown import PushdownSVD
+            pipeline.PushdownSVD = functools.partial(PushdownSVD, n_iter=args.pushdown_n_iter)
         out = work_memory(args.db, mode="pushdown", duckdb_memory=args.duckdb_memory,
                           duckdb_temp=args.duckdb_temp)
     else:
