@@ -163,12 +163,16 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
     return out_b, out_s1, out_shared
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc"})
 def finish(indptr: np.ndarray, others: np.ndarray, s1: np.ndarray, shared: np.ndarray,
            features: np.ndarray, prior: np.ndarray, svd_weight: float, shrinkage: float,
            scale: float) -> np.ndarray:
     """Final score of every candidate pair (CSR rows ``indptr`` over ``others``):
-    support(shared) x prior[b] x (s1 + ``svd_weight`` x cosine⁺ / row max) / ``scale``."""
+    support(shared) x prior[b] x (s1 + ``svd_weight`` x cosine⁺ / row max) / ``scale``.
+
+    The dot products may be summed in any order (``reassoc``: SIMD lanes), which moves a score
+    by at most one unit of the 1e-12 ranking grid; both executions share this step, so their
+    scores stay equal to each other."""
     n = len(indptr) - 1
     out = np.zeros(len(others), np.float64)
     dims = features.shape[1]
