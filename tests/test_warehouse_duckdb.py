@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import ContractError
+from core.errors import ConfigError, ContractError
 from core.tables import USER_ARTIST_STREAMS
 from core.training.matrix import build_listen_matrix
 from core.warehouse.duckdb import DuckDBWarehouse, build_from_parquet
@@ -151,3 +151,12 @@ def test_reads_do_not_block_another_reader(demo_warehouse_path):
     with duckdb.connect(str(demo_warehouse_path), read_only=True):
         assert first.row_count(USER_ARTIST_STREAMS.name) > 0
     assert np.all(first.country_streams()["total_streams"] > 0)
+
+
+def test_memory_limit_applies_to_every_connection(tmp_path):
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", memory_limit="300MB")
+    warehouse.write_table("OTHER", pd.DataFrame({"x": [1]}))
+    limit = warehouse._query("SELECT current_setting('memory_limit') AS m")["m"][0]
+    assert limit.endswith("MiB") and 280 <= float(limit.split()[0]) <= 300
+    with pytest.raises(ConfigError, match="not a size"):
+        DuckDBWarehouse(tmp_path / "w.duckdb", memory_limit="1GB'; DROP TABLE x; --")

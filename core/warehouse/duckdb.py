@@ -21,6 +21,7 @@ import pandas as pd
 
 from core.errors import ConfigError, ContractError
 from core.failures import BusyWarehouseError, duckdb_error, os_error
+from core.memory import is_memory_size
 from core.tables import ARTIST_GENRES, SOURCE_TABLES
 from core.warehouse import sql
 from core.warehouse.base import ListenStats, Warehouse
@@ -35,7 +36,10 @@ class DuckDBWarehouse(Warehouse):
                  busy_timeout: float | None = None) -> None:
         self.path = Path(path)
         self.description = f"DuckDB {self.path.name}"
-        #: DuckDB's memory for the pushed-down training's passes (``DUCKDB_MEMORY_LIMIT``)
+        #: DuckDB's memory (``DUCKDB_MEMORY_LIMIT``) for every connection, the pushed-down
+        #: training's passes included; unset, DuckDB's own default (the pushdown sets one)
+        if memory_limit and not is_memory_size(memory_limit):
+            raise ConfigError(f"DuckDB memory limit {memory_limit!r} is not a size such as 4GB")
         self.memory_limit = memory_limit
         #: where those passes spill (``DUCKDB_TEMP_DIRECTORY``)
         self.temp_directory = temp_directory
@@ -56,6 +60,10 @@ class DuckDBWarehouse(Warehouse):
             raise os_error(exc, "DUCKDB_PATH") from None
         con = self._open(read_only)
         try:
+            if self.memory_limit:
+                # every query of this warehouse, not only the pushed-down passes, keeps to
+                # the limit the user set (the size is checked in __init__: it is spliced)
+                con.execute(f"SET memory_limit = '{self.memory_limit.strip()}'")
             yield con
         finally:
             con.close()
