@@ -64,7 +64,7 @@ def test_model_params_rebuild_the_shipped_method_and_ignore_unknown_keys() -> No
     method = params.similarity_method()
     assert isinstance(method, HybridSimilarity) and method.beta == 0.3 and method.n_components == 32
     assert default_method_name(params) == (
-        "this model: hybrid (RP3beta(β=0.3) + 0.3·BM25 + 1·cos SVD(32)) x shared / (shared + 0.5)")
+        "this model: hybrid (RP3beta(β=0.3) + 0.3·BM25 + 2·cos SVD(32)) x shared / (shared + 0.5)")
     assert default_method_name(TrainingParams(similarity="cosine"), from_model=False) == (
         "product default: cosine of SVD(128) features")
     # settings added later were off in models trained before them
