@@ -400,8 +400,10 @@ def exploration_methods() -> dict[str, SimilarityMethod]:
     return {
         "hybrid without SVD": HybridSimilarity(svd_weight=0.0),
         "hybrid without BM25": HybridSimilarity(bm25_weight=0.0),
-        "RP3beta(β=0.2) alone": HybridSimilarity(svd_weight=0.0, bm25_weight=0.0),
+        "hybrid without the audience prior": HybridSimilarity(listener_prior=0.0),
+        "RP3beta(β=0.3) alone": HybridSimilarity(svd_weight=0.0, bm25_weight=0.0,
+                                                listener_prior=0.0),
         "hybrid, β=0.25": HybridSimilarity(beta=0.25),
-        "hybrid, SVD(32)": HybridSimilarity(n_components=32),
-        "hybrid, SVD(128)": HybridSimilarity(n_components=128),
+        "hybrid, SVD(64)": HybridSimilarity(n_components=64),
+        "hybrid, log1p SVD input": HybridSimilarity(normalize_listeners=False),
     }
