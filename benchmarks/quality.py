@@ -69,20 +69,28 @@ PUSHED_DOWN = "the same default, pushed down (SVD and co-listening in DuckDB)"
 
 def tuning_grid(has_implicit: bool) -> dict[str, SimilarityMethod]:
     """The grid the default's parameters were chosen from (inner split and dev artists only):
-    the evidence shrinkage against the weight of the feature cosine, and a few neighbours."""
+    the previous default, the SVD's input and size, the weight of the feature cosine, the walk's
+    popularity penalty and the audience prior, and a few neighbours of the chosen point."""
     grid: dict[str, SimilarityMethod] = {"RP3beta (β=0.25)": RP3beta()}
     if has_implicit:
         grid["BM25 item-kNN"] = BM25ItemKNN()
-    for shrinkage in (0.0, 0.5, 1.0, 2.0, 5.0):
-        for svd_weight in (0.35, 1.0, 1.5):
-            grid[f"hybrid shrinkage={shrinkage} svd={svd_weight}"] = HybridSimilarity(
-                shrinkage=shrinkage, svd_weight=svd_weight)
-    for name, extra in {"β=0.3": {"beta": 0.3}, "β=0.1": {"beta": 0.1},
-                        "bm25=0.6": {"bm25_weight": 0.6}, "SVD(128)": {"n_components": 128},
-                        "listener prior 3": {"listener_prior": 3.0},
+    previous = {"beta": 0.2, "svd_weight": 1.0, "listener_prior": 0.0, "n_components": 64,
+                "normalize_listeners": False}
+    grid["previous default (log1p SVD(64), β=0.2, svd=1.0, no prior)"] = HybridSimilarity(
+        **previous)
+    grid["previous + listener-normalized SVD input"] = HybridSimilarity(
+        **{**previous, "normalize_listeners": True})
+    for prior in (0.0, 0.5, 1.0, 2.0):
+        for beta in (0.2, 0.3):
+            for svd_weight in (1.0, 2.0, 3.0):
+                grid[f"normalized SVD(128) prior={prior} β={beta} svd={svd_weight}"] = (
+                    HybridSimilarity(listener_prior=prior, beta=beta, svd_weight=svd_weight))
+    for name, extra in {"SVD(64)": {"n_components": 64},
+                        "log1p SVD input": {"normalize_listeners": False},
+                        "β=0.25": {"beta": 0.25}, "β=0.4": {"beta": 0.4},
+                        "bm25=0.6": {"bm25_weight": 0.6}, "shrinkage=1": {"shrinkage": 1.0},
                         "200 candidates": {"n_candidates": 200}}.items():
-        grid[f"hybrid shrinkage=0.5 svd=1.0 {name}"] = HybridSimilarity(
-            shrinkage=0.5, svd_weight=1.0, **extra)
+        grid[f"default, {name}"] = HybridSimilarity(**extra)
     return grid
 
 

@@ -36,7 +36,7 @@ class Settings:
     duckdb_temp_directory: Path | None = None
     demo_data_dir: Path = PROJECT_ROOT / "data" / "demo"
     model_dir: Path = PROJECT_ROOT / "var" / "models"
-    num_features: int = 64
+    num_features: int = 128
     num_clusters: int = 10
     min_listeners: int = 2
     top_k: int = 100

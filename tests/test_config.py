@@ -18,7 +18,7 @@ def test_defaults_without_environment():
     settings = Settings.from_env({})
     assert settings.warehouse == "duckdb"
     assert settings.duckdb_path == PROJECT_ROOT / "var" / "warehouse.duckdb"
-    assert settings.num_features == 64 and settings.min_listeners == 2
+    assert settings.num_features == 128 and settings.min_listeners == 2
     assert not settings.snowflake_configured and not settings.neo4j_configured
 
 
@@ -28,7 +28,7 @@ def test_values_are_typed_and_paths_resolved():
     assert settings.num_clusters == 12
     assert settings.model_dir == PROJECT_ROOT / "elsewhere" / "models"
     assert settings.snowflake_port == 8080
-    assert settings.num_features == 64  # empty means unset
+    assert settings.num_features == 128  # empty means unset
 
 
 @pytest.mark.parametrize(("env", "message"), [

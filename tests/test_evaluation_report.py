@@ -37,7 +37,8 @@ from core.training.pipeline import TrainingParams
 from dashboard.quality_charts import ROLE_COLOURS, metric_chart
 from tests.dashboard_fixtures import TRAIN_PARAMS, tiny_env
 
-DEFAULT = "this model: hybrid (RP3beta(β=0.2) + 0.3·BM25 + 1·cos SVD(64)) x shared / (shared + 0.5)"
+DEFAULT = ("this model: hybrid (RP3beta(β=0.3) + 0.3·BM25 + 2·cos SVD(128)) x shared / (shared + "
+           "0.5) x listeners / (listeners + 1)")
 
 
 def sample_result() -> EvaluationResult:
@@ -63,9 +64,13 @@ def test_model_params_rebuild_the_shipped_method_and_ignore_unknown_keys() -> No
     method = params.similarity_method()
     assert isinstance(method, HybridSimilarity) and method.beta == 0.3 and method.n_components == 32
     assert default_method_name(params) == (
-        "this model: hybrid (RP3beta(β=0.3) + 0.3·BM25 + 1·cos SVD(32)) x shared / (shared + 0.5)")
+        "this model: hybrid (RP3beta(β=0.3) + 0.3·BM25 + 2·cos SVD(32)) x shared / (shared + 0.5)")
     assert default_method_name(TrainingParams(similarity="cosine"), from_model=False) == (
-        "product default: cosine of SVD(64) features")
+        "product default: cosine of SVD(128) features")
+    # settings added later were off in models trained before them
+    assert params.listener_prior == 0.0 and params.normalize_listeners is False
+    assert default_method_name(TrainingParams(), from_model=False).endswith(
+        "x listeners / (listeners + 1)")
 
 
 def test_the_line_up_follows_the_flags() -> None:

@@ -25,6 +25,7 @@ from core.training.matrix import build_listen_matrix
 from core.training.neighbours import shared_listeners
 from core.training.pushdown import (
     N_ITER,
+    OVERSAMPLES,
     PushdownSVD,
     pushdown_features,
     shared_listeners_pushdown,
@@ -85,21 +86,24 @@ def test_pushdown_matches_in_memory_on_the_demo(demo_in_memory: dict[str, Any],
     np.testing.assert_allclose(counts["streams"], np.asarray(listens.streams.sum(axis=1)).ravel())
     assert counts["users"] == len(listens.user_ids) and counts["pairs"] == 92_834
     # the in-memory randomized SVD at the same oversampling and iterations
-    U, S, _ = randomized_svd(weighted, 64, n_oversamples=64, n_iter=N_ITER, random_state=0)
+    k = TrainingParams().num_features
+    U, S, _ = randomized_svd(weighted, k, n_oversamples=OVERSAMPLES, n_iter=N_ITER,
+                             random_state=0)
     np.testing.assert_allclose(sigma, S, rtol=0.02)
-    # feature-cosine lists at 3 power iterations move with the random test matrix (the
+    # feature-cosine lists at a few power iterations move with the random test matrix (the
     # product's hybrid lists much less: benchmarks/README.md, Power iterations), so the bar is
     # how well two such runs agree with each other
-    U1, S1, _ = randomized_svd(weighted, 64, n_oversamples=64, n_iter=N_ITER, random_state=1)
+    U1, S1, _ = randomized_svd(weighted, k, n_oversamples=OVERSAMPLES, n_iter=N_ITER,
+                               random_state=1)
     bar = agreement(top10(U1 * S1), top10(U * S))
     assert agreement(top10(features), top10(U * S)) >= bar - 0.03
     # the pipeline's own factorization (SVDFeatures: its own float32 randomized SVD)
-    svd = SVDFeatures(64, random_state=0)
+    svd = SVDFeatures(k, random_state=0)
     pipeline = top10(svd.fit_transform(weighted))
     np.testing.assert_allclose(sigma, svd.singular_values_, rtol=0.02)
     np.testing.assert_allclose(ratio.sum(), svd.explained_variance_ratio_.sum(), rtol=0.01)
     # it agrees with itself under another random state only so far; pushdown must do as well
-    itself = agreement(pipeline, top10(SVDFeatures(64, random_state=1).fit_transform(weighted)))
+    itself = agreement(pipeline, top10(SVDFeatures(k, random_state=1).fit_transform(weighted)))
     assert agreement(top10(features), pipeline) >= itself - 0.02
     # only artist-side numbers came back: passes x artists x components x 8 bytes, plus stats
     width = counts["components_sampled"]
@@ -242,3 +246,29 @@ def test_dialects_differ_only_in_spelling() -> None:
     assert "HASH(usr * 64 + 1)" in snow.hash_bit("usr", 67)
     assert duck.streams("s") != snow.streams("s")
     assert pushdown_sql.user_side_sql(3) .count("SUM(") == 3
+
+
+@pytest.mark.parametrize("normalize_listeners", [True, False])
+def test_warehouse_weights_the_listens_as_the_pipeline_does(normalize_listeners: bool) -> None:
+    """The weighted table the SVD reads is ``LogWeighting`` of the kept artists' listens:
+    log1p, and each listener's column at unit norm over the kept artists only."""
+    from core.training.pushdown import prepare_listens
+
+    frame = small_listens()
+    with pushdown_sql.open_runner(duckdb_with(frame)) as runner:
+        listens = prepare_listens(runner, 2, normalize_listeners)
+        got = runner.fetch(f"SELECT artist, usr, w FROM {pushdown_sql.WEIGHTED}")
+    clean = frame.assign(s=pd.to_numeric(frame["total_streams"], errors="coerce"))
+    clean = clean[(clean["s"] > 0) & clean["usernum"].notna()]
+    clean = clean.groupby(["artistnum", "usernum"], as_index=False)["s"].sum()
+    clean = clean[clean["artistnum"].isin(listens.artist_ids)]
+    rows = np.searchsorted(listens.artist_ids, clean["artistnum"])
+    users, cols = np.unique(clean["usernum"].astype(np.int64), return_inverse=True)
+    streams = sp.csr_matrix((clean["s"], (rows, cols)), shape=(len(listens.artist_ids), len(users)))
+    want = LogWeighting(normalize_listeners).fit_transform(streams).toarray()
+    have = np.zeros_like(want)
+    have[np.searchsorted(listens.artist_ids, got["artist"].astype(np.int64)),
+         np.searchsorted(users, got["usr"].astype(np.int64))] = got["w"]
+    np.testing.assert_allclose(have, want, rtol=1e-12, atol=1e-15)
+    if normalize_listeners:
+        np.testing.assert_allclose(np.linalg.norm(want, axis=0), 1.0)

@@ -65,6 +65,9 @@ def reference(X: sp.csr_matrix, features: np.ndarray, market: np.ndarray, m: Hyb
         step = np.where(per_listener > 0, 1.0 / per_listener, 0.0)
         pop = np.where(listeners > 0, listeners ** -m.beta, 0.0)
     walk = (played * step) @ played.T * pop[None, :]
+    # the audience prior of the other artist, 1 for artists with market data
+    prior = np.where(market, 1.0, listeners / (listeners + m.listener_prior)
+                     if m.listener_prior else 1.0)
     overlap = w @ w.T
     shared = played @ played.T
     scale = 1 + m.svd_weight + m.bm25_weight
@@ -81,15 +84,16 @@ def reference(X: sp.csr_matrix, features: np.ndarray, market: np.ndarray, m: Hyb
                                       if omax > 0 and overlap[a, b] > 0 else 0.0) for b in cols}
         support = {b: shared[a, b] / (shared[a, b] + m.shrinkage) if m.shrinkage else 1.0
                    for b in cols}
-        score = {b: rounded(s1[b] * support[b]) for b in cols}
+        score = {b: rounded(s1[b] * support[b] * prior[b]) for b in cols}
         ranked = sorted(cols, key=lambda b: (-score[b], b))
         pool = set(ranked[: m.n_candidates])
         pool |= set([b for b in ranked if market[b]][: m.n_market_candidates])
         cosine = {b: max(float(np.dot(features[a].astype(float), features[b].astype(float))), 0.0)
                   for b in pool}
         peak = max(cosine.values())
-        final = {b: rounded(support[b] * (s1[b] + (m.svd_weight * cosine[b] / peak
-                                                   if peak > 0 else 0.0)) / scale) for b in pool}
+        final = {b: rounded(support[b] * prior[b] * (s1[b] + (m.svd_weight * cosine[b] / peak
+                                                              if peak > 0 else 0.0)) / scale)
+                 for b in pool}
         best = [b for b in sorted(pool, key=lambda b: (-final[b], b)) if final[b] > 0][:top_k]
         idx[a, : len(best)] = best
         sim[a, : len(best)] = [final[b] for b in best]
@@ -102,6 +106,10 @@ def reference(X: sp.csr_matrix, features: np.ndarray, market: np.ndarray, m: Hyb
     {"listener_cap": None, "shrinkage": 0.0, "n_candidates": 200, "n_market_candidates": 0},
     {"listener_cap": 3, "shrinkage": 2.0, "n_candidates": 5, "n_market_candidates": 10,
      "svd_weight": 0.0, "bm25_weight": 0.0},
+    {"listener_cap": 6, "shrinkage": 0.5, "n_candidates": 8, "n_market_candidates": 4,
+     "listener_prior": 0.0},
+    {"listener_cap": None, "shrinkage": 0.5, "n_candidates": 6, "n_market_candidates": 3,
+     "listener_prior": 4.0},
 ])
 def test_kernel_matches_the_definition(settings: dict[str, Any]) -> None:
     X = random_listens()
@@ -124,7 +132,8 @@ def test_market_candidates_keep_the_map_exact() -> None:
     market = np.zeros(X.shape[0], bool)
     market[40:] = True  # the tail: rarely among an artist's overall best
     narrow = HybridSimilarity(n_candidates=3, n_market_candidates=10).fit(X, market=market)
-    wide = HybridSimilarity(n_candidates=1000, n_market_candidates=0).fit(X)
+    # told the market too: its artists are exempt from the audience prior in both
+    wide = HybridSimilarity(n_candidates=1000, n_market_candidates=0).fit(X, market=market)
     got = narrow.similar(3, candidates=np.flatnonzero(market))[0]
     want = wide.similar(3, candidates=np.flatnonzero(market))[0]
     # the cosine's row maximum is over each pool, so compare which artists, not the scores
@@ -166,12 +175,19 @@ def test_thin_evidence_does_not_outrank_a_well_supported_pair() -> None:
     def rank(method: HybridSimilarity, artist: int) -> int:
         return method.similar(9, rows=[0])[0][0].tolist().index(artist)
 
-    plain = {"svd_weight": 0.0, "bm25_weight": 0.0, "listener_cap": None}
-    raw = HybridSimilarity(shrinkage=0, **plain).fit(X)
+    plain = {"svd_weight": 0.0, "bm25_weight": 0.0, "listener_cap": None, "beta": 0.2}
+    raw = HybridSimilarity(shrinkage=0, listener_prior=0.0, **plain).fit(X)
     assert rank(raw, 1) < rank(raw, 2)
-    shrunk = HybridSimilarity(shrinkage=0.5, **plain).fit(X)
+    shrunk = HybridSimilarity(shrinkage=0.5, listener_prior=0.0, **plain).fit(X)
     assert rank(shrunk, 2) < rank(shrunk, 1)
     assert shrunk.neighbours(9, rows=[0])[2][0][rank(shrunk, 1)] == 1
+    # a stronger popularity penalty favours the niche artist again; its one-listener audience
+    # (the prior) puts it back behind
+    steeper = {**plain, "beta": 0.3}
+    assert rank(HybridSimilarity(listener_prior=0.0, **steeper).fit(X), 1) < rank(
+        HybridSimilarity(listener_prior=0.0, **steeper).fit(X), 2)
+    default = HybridSimilarity(listener_prior=1.0, **steeper).fit(X)
+    assert rank(default, 2) < rank(default, 1)
 
 
 # -- the same candidates computed in the warehouse -------------------------------------------
@@ -201,7 +217,7 @@ def assert_same_model(X: sp.csr_matrix, method: HybridSimilarity, market: np.nda
     features = np.random.default_rng(2).standard_normal((X.shape[0], 4)).astype(np.float32)
     memory = HybridSimilarity(**method.get_params()).fit(X, features=features, market=market)
     warehouse = HybridSimilarity(**method.get_params()).fit_candidates(
-        X.shape[0], rows, others, s1, shared, features, listeners)
+        X.shape[0], rows, others, s1, shared, features, listeners, market)
     # the same candidate pairs, and scores equal to float precision
     np.testing.assert_array_equal(memory.similarity_.indptr, warehouse.similarity_.indptr)
     mine, theirs = pairs_of(memory), pairs_of(warehouse)
@@ -221,7 +237,8 @@ def pairs_of(method: HybridSimilarity) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return keys[order], matrix.data[order], method.shared_[order]
 
 
-SETTINGS = {"listener_cap": 6, "shrinkage": 0.5, "n_candidates": 8, "n_market_candidates": 4}
+SETTINGS = {"listener_cap": 6, "shrinkage": 0.5, "n_candidates": 8, "n_market_candidates": 4,
+            "listener_prior": 2.0}
 
 
 def test_duckdb_computes_the_same_candidates() -> None:
@@ -286,6 +303,7 @@ def test_snowflake_sql_computes_the_same_candidates(fakesnow_session: Any) -> No
 def test_similarity_sql_parses_as_snowflake() -> None:
     texts = [q.capped_sql(100, 500, 100.0, 0.8), q.capped_sql(100, None, 100.0, 0.8),
              q.artist_terms_sql(0.2, 0.0), q.artist_terms_sql(0.2, 3.0), q.pair_bound_sql(),
+             q.weighted_sql(2), q.weighted_sql(2, normalize_listeners=False),
              q.candidates_sql(0.3, 0.5, 100, 50), q.candidates_sql(0.3, 0.0, 100, 0, 4, 2),
              q.fetch_candidates_sql(), q.artist_listeners_sql()]
     for text in texts:

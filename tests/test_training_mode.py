@@ -96,7 +96,7 @@ def test_pushdown_mode_trains_the_same_similarity(demo_warehouse_path: Path, pus
     assert model.markets["streams"].sum() == pytest.approx(demo_model.markets["streams"].sum())
     assert manifest["counts"]["bytes_fetched"] > 0
     # lean passes: the source is read once; the SVD and the similarity read the one cleaned,
-    # weighted table (9 SVD passes at 3 power iterations), the self-join its capped copy
+    # weighted table (2 x N_ITER + 3 SVD passes), the self-join its capped copy
     scans = manifest["scans"]
     assert [s["table"] for s in scans].count("source (at least its pairs)") == 1
     assert sum(s["pass"].startswith("SVD") for s in scans) == 2 * N_ITER + 3

@@ -126,15 +126,19 @@ class FactorCosine(SimilarityMethod):
 
 
 class SVDCosine(FactorCosine):
-    """The product's pipeline: log1p weighting, truncated SVD, L2, cosine (clipped at 0)."""
+    """The first design: log1p weighting (``normalize_listeners``: each listener's column at
+    unit norm, as the pipeline now weights), truncated SVD, L2, cosine (clipped at 0)."""
 
-    def __init__(self, n_components: int = 64, random_state: int = 0) -> None:
+    def __init__(self, n_components: int = 64, random_state: int = 0,
+                 normalize_listeners: bool = False) -> None:
         self.n_components = n_components
         self.random_state = random_state
+        self.normalize_listeners = normalize_listeners
 
     def fit(self, X: sp.spmatrix, y: object = None) -> SVDCosine:
         self.n_artists_ = X.shape[0]
-        self.features_ = unit_features(X, self.n_components, self.random_state)
+        self.features_ = unit_features(X, self.n_components, self.random_state,
+                                       self.normalize_listeners)
         self.labels_ = None
         return self
 
@@ -338,7 +342,7 @@ class PushedDownHybrid(HybridSimilarity):
         con.execute(f'CREATE TABLE "{USER_ARTIST_STREAMS.name}" AS SELECT * FROM frame')
         con.unregister("frame")
         with pushdown_sql.open_runner(con) as runner:
-            listens = prepare_listens(runner, 1)
+            listens = prepare_listens(runner, 1, self.normalize_listeners)
             svd = PushdownSVD(self.n_components, 1).fit_prepared(runner, listens)
             market_rows = np.searchsorted(listens.artist_ids,
                                           [] if market is None else np.asarray(market))
@@ -352,14 +356,15 @@ class PushedDownHybrid(HybridSimilarity):
         heard = np.zeros(n, np.int64)
         heard[listens.artist_ids] = listeners
         ids = listens.artist_ids
-        return self.fit_candidates(n, ids[rows], ids[others], s1, shared, features, heard)
+        return self.fit_candidates(n, ids[rows], ids[others], s1, shared, features, heard,
+                                   ids[market_rows])
 
 
 # -- the hybrid found by the exploration -------------------------------------------------------
 # -- the benchmark's line-up -------------------------------------------------------------------
 SEED_DESIGN = "seed design (log, SVD(1000), BGM(10), within cluster)"
-HYBRID = ("hybrid (product default): (RP3beta(β=0.2) + 0.3·BM25 + 1.0·cos SVD(64)) "
-          "x shared / (shared + 0.5)")
+HYBRID = ("hybrid (product default): (RP3beta(β=0.3) + 0.3·BM25 + 2.0·cos SVD(128), "
+          "listener-normalized) x shared / (shared + 0.5) x listeners / (listeners + 1)")
 
 
 def reference_methods(
@@ -378,6 +383,8 @@ def reference_methods(
         methods[SEED_DESIGN] = SeedDesign()
     methods["log1p, SVD(128), cosine"] = SVDCosine(128)
     methods["log1p, SVD(64), cosine (first design)"] = SVDCosine(64)
+    methods["log1p listener-normalized, SVD(128), cosine"] = SVDCosine(
+        128, normalize_listeners=True)
     if include_implicit:
         methods["implicit ALS(64), BM25"] = ImplicitALS()
         methods["BM25 item-kNN (K1=100, B=0.8)"] = BM25ItemKNN()
@@ -393,8 +400,10 @@ def exploration_methods() -> dict[str, SimilarityMethod]:
     return {
         "hybrid without SVD": HybridSimilarity(svd_weight=0.0),
         "hybrid without BM25": HybridSimilarity(bm25_weight=0.0),
-        "RP3beta(β=0.2) alone": HybridSimilarity(svd_weight=0.0, bm25_weight=0.0),
+        "hybrid without the audience prior": HybridSimilarity(listener_prior=0.0),
+        "RP3beta(β=0.3) alone": HybridSimilarity(svd_weight=0.0, bm25_weight=0.0,
+                                                listener_prior=0.0),
         "hybrid, β=0.25": HybridSimilarity(beta=0.25),
-        "hybrid, SVD(32)": HybridSimilarity(n_components=32),
-        "hybrid, SVD(128)": HybridSimilarity(n_components=128),
+        "hybrid, SVD(64)": HybridSimilarity(n_components=64),
+        "hybrid, log1p SVD input": HybridSimilarity(normalize_listeners=False),
     }

@@ -104,8 +104,11 @@ class EvaluationResult:
 
 def model_params(manifest: dict[str, Any]) -> TrainingParams:
     """The training parameters a model was built with (unknown keys from other versions are
-    ignored, missing ones take today's defaults)."""
+    ignored, missing ones take today's defaults, except the settings that came later and were
+    off before them)."""
     stored = manifest.get("params", {})
+    if stored:
+        stored = {"listener_prior": 0.0, "normalize_listeners": False, **stored}
     known = {f.name for f in dataclasses.fields(TrainingParams)}
     return TrainingParams(**{k: v for k, v in stored.items() if k in known})
 
@@ -118,7 +121,8 @@ def default_method_name(params: TrainingParams, from_model: bool = True) -> str:
         return f"{owner}: cosine of SVD({params.num_features}) features"
     return (f"{owner}: hybrid (RP3beta(β={params.rp3_beta:g}) + {params.bm25_weight:g}·BM25 + "
             f"{params.svd_weight:g}·cos SVD({params.num_features})) x shared / (shared + "
-            f"{params.shrinkage:g})")
+            f"{params.shrinkage:g})" + (f" x listeners / (listeners + {params.listener_prior:g})"
+                                         if params.listener_prior else ""))
 
 
 def evaluation_methods(

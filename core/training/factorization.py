@@ -19,13 +19,14 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
     Written out instead of calling ``TruncatedSVD`` because at tens of millions of listens the
     sparse products dominate training: here they run in float32 on one listener-major copy of
     A, on every core (``core.training.parallel.ListenerChunks``), and the orthonormalization is
-    a QR of the small artist-side matrix only. 64 extra random directions and 3 power
-    iterations: the fewest at which the default similarity's top-10 lists move no more than
-    under another random seed (``benchmarks/README.md``, *Power iterations*).
+    a QR of the small artist-side matrix only. 128 extra random directions and 5 power
+    iterations: with 128 components and the default's cosine weight, fewer leave the trailing
+    components, and so the similar-artist lists, depending on the random seed
+    (``benchmarks/README.md``, *Power iterations*).
     """
 
-    def __init__(self, n_components: int = 64, n_iter: int = 3, random_state: int = 0,
-                 n_oversamples: int = 64) -> None:
+    def __init__(self, n_components: int = 128, n_iter: int = 5, random_state: int = 0,
+                 n_oversamples: int = 128) -> None:
         self.n_components = n_components
         self.n_iter = n_iter
         self.random_state = random_state

@@ -48,18 +48,24 @@ SIMILARITIES = ("hybrid", "cosine")
 
 @dataclass(frozen=True)
 class TrainingParams:
-    num_features: int = 64
+    num_features: int = 128
     num_clusters: int = 10
     min_listeners: int = 2
     top_k: int = 100
     market_peers: int = 10
     clustering: str = "kmeans"
     similarity: str = "hybrid"
-    rp3_beta: float = 0.2
-    svd_weight: float = 1.0
+    rp3_beta: float = 0.3
+    svd_weight: float = 2.0
     bm25_weight: float = 0.3
     #: evidence: a pair's score is multiplied by shared / (shared + shrinkage)
     shrinkage: float = 0.5
+    #: audience: by listeners / (listeners + listener_prior) of the other artist, unless it
+    #: has market data
+    listener_prior: float = 1.0
+    #: the SVD's input: log1p(streams) with each listener's column at unit L2 norm (False:
+    #: log1p alone)
+    normalize_listeners: bool = True
     #: a listener's most-streamed artists that count for co-listening (0: all)
     listener_cap: int = 500
     #: candidates per artist re-ranked with the feature cosine (at least TOP_K), and extra ones
@@ -94,9 +100,10 @@ class TrainingParams:
             raise InsightsError(f"similarity must be one of {', '.join(SIMILARITIES)}")
         if self.mode not in MODES:
             raise InsightsError(f"training mode must be one of {', '.join(MODES)}")
-        if self.shrinkage < 0 or self.listener_cap < 0 or self.candidates < 1:
-            raise InsightsError("shrinkage and LISTENER_CAP must be at least 0, candidates at "
-                                "least 1")
+        if (self.shrinkage < 0 or self.listener_prior < 0 or self.listener_cap < 0
+                or self.candidates < 1):
+            raise InsightsError("shrinkage, listener prior and LISTENER_CAP must be at least 0, "
+                                "candidates at least 1")
 
     def similarity_method(self) -> SimilarityMethod:
         """The configured similarity, unfitted."""
@@ -104,10 +111,12 @@ class TrainingParams:
             return FeatureCosine()
         return HybridSimilarity(
             beta=self.rp3_beta, svd_weight=self.svd_weight, bm25_weight=self.bm25_weight,
-            shrinkage=self.shrinkage, listener_cap=self.listener_cap or None,
+            shrinkage=self.shrinkage, listener_prior=self.listener_prior,
+            listener_cap=self.listener_cap or None,
             n_candidates=max(self.candidates, self.top_k),
             n_market_candidates=max(self.market_candidates, self.market_peers),
             n_components=self.num_features, random_state=self.random_state,
+            normalize_listeners=self.normalize_listeners,
         )
 
     def describe_similarity(self) -> str:
@@ -117,9 +126,16 @@ class TrainingParams:
         return (
             f"hybrid: (RP3beta(beta={self.rp3_beta}) + {self.bm25_weight} x BM25 overlap + "
             f"{self.svd_weight} x cosine of features, each scaled to a row max of 1) x "
-            f"shared / (shared + {self.shrinkage:g}), over co-listened pairs (each listener's "
+            f"shared / (shared + {self.shrinkage:g}) x listeners / (listeners + "
+            f"{self.listener_prior:g}) of the other artist unless it charts, over co-listened "
+            f"pairs (each listener's "
             f"top {self.listener_cap or 'all'} artists), best {candidates} re-ranked"
         )
+
+
+def _weighting(params: TrainingParams) -> str:
+    return ("log1p(streams), each listener at unit L2 norm" if params.normalize_listeners
+            else "log1p(streams)")
 
 
 @dataclass
@@ -180,7 +196,8 @@ def train(
     report("read", 1.0)
 
     with timer.step("weight"):
-        weighted = LogWeighting(np.float32).fit_transform(listens.streams)
+        weighted = LogWeighting(params.normalize_listeners, np.float32).fit_transform(
+            listens.streams)
     report("weight", 1.0)
 
     with timer.step("factorize"):
@@ -212,7 +229,7 @@ def train(
     fingerprint = _fingerprint((listens.artist_ids, listens.user_ids, listens.streams.indptr,
                                 listens.streams.indices, listens.streams.data), markets, tables)
     steps = {
-        "weighting": "log1p(streams)",
+        "weighting": _weighting(params),
         "factorization": f"randomized SVD({svd.n_components_})",
     }
     return _assemble(warehouse, params, learned, tables, markets, dropped, counts, timer,
@@ -442,7 +459,8 @@ def _train_pushdown(
     with warehouse.pushdown_runner() as runner:
         try:
             with timer.step("factorize"):
-                listens = prepare_listens(runner, params.min_listeners)
+                listens = prepare_listens(runner, params.min_listeners,
+                                          params.normalize_listeners)
                 counts.update(replace(stats, pairs=listens.pairs).as_dict())
                 svd = PushdownSVD(params.num_features, params.min_listeners).fit_prepared(
                     runner, listens, lambda message, f: report("factorize", f, message))
@@ -468,7 +486,7 @@ def _train_pushdown(
                     counts.update({f"{k}_similarity" if k == "bytes_fetched" else k: v
                                    for k, v in found.items() if k != "seconds"})
                     method.fit_candidates(len(listens.artist_ids), rows, others, s1, shared,
-                                          features, capped_listeners)
+                                          features, capped_listeners, has_markets)
                 else:
                     method.fit(None, features=features)
                 _rank(learned, method, has_markets, params,
@@ -483,7 +501,7 @@ def _train_pushdown(
     fingerprint = _fingerprint((listens.artist_ids, listens.listeners, listens.streams),
                                markets, tables)
     steps = {
-        "weighting": "log1p(streams), in the warehouse",
+        "weighting": f"{_weighting(params)}, in the warehouse",
         "factorization": f"randomized SVD({svd.n_components_}) pushed down as SQL "
                          f"({svd.counts_['passes']} passes)",
     }

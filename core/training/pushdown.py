@@ -7,8 +7,9 @@ over that table is a join + GROUP BY run by the warehouse, and only artist-side 
 training process's memory depends on the number of artists, not on the number of rows.
 
 The algorithm is the randomized range finder with subspace (power) iteration of Halko,
-Martinsson & Tropp (2011), Algorithms 4.1/4.4 and 5.1, on A = log1p(streams) with artists as
-rows, after the same minimum-listeners filter as the in-memory pipeline:
+Martinsson & Tropp (2011), Algorithms 4.1/4.4 and 5.1, on A = the in-memory pipeline's
+weighting (log1p(streams), each listener's column at unit norm) with artists as rows, after
+the same minimum-listeners filter:
 
 1. Ω (listeners x l) has random ±1 entries taken from bits of a hash of (listener id, block)
    computed in SQL, so the warehouse never receives it; Y = A·Ω comes back (artists x l).
@@ -18,8 +19,8 @@ rows, after the same minimum-listeners filter as the in-memory pipeline:
    solved in Python: singular values √Λ, features U·Σ = Q·V·√Λ (what ``TruncatedSVD``'s
    ``fit_transform`` returns).
 
-Each pass reads the weighted table once; 2·n_iter + 3 passes in all: 9 at the default 3
-power iterations, as many as the in-memory ``SVDFeatures`` (8 sparse products).
+Each pass reads the weighted table once; 2·n_iter + 3 passes in all: 13 at the default 5
+power iterations, as many as the in-memory ``SVDFeatures`` (12 sparse products).
 """
 
 from __future__ import annotations
@@ -40,8 +41,8 @@ from core.warehouse import pushdown_sql as q
 #: extra random directions beyond the features wanted, and power iterations: as in memory
 #: (``SVDFeatures``); much fewer and the features depend on the random test matrix, so pushdown
 #: and in-memory could not agree however correct each is
-OVERSAMPLES = 64
-N_ITER = 3
+OVERSAMPLES = 128
+N_ITER = 5
 
 
 @dataclass
@@ -65,9 +66,11 @@ class PreparedListens:
         return int(self.listeners.sum())
 
 
-def prepare_listens(runner: q.Runner, min_listeners: int) -> PreparedListens:
+def prepare_listens(runner: q.Runner, min_listeners: int,
+                    normalize_listeners: bool = True) -> PreparedListens:
     """Apply the input rules and the listener minimum once, into the warehouse's temporary
-    tables, and fetch the per-artist totals (artists x 3 numbers)."""
+    tables, weighted as ``LogWeighting(normalize_listeners)`` weights, and fetch the
+    per-artist totals (artists x 3 numbers)."""
     start = time.perf_counter()
     table, columns = runner.source()
     runner.execute(q.pairs_sql(runner.dialect, table, columns))
@@ -84,7 +87,7 @@ def prepare_listens(runner: q.Runner, min_listeners: int) -> PreparedListens:
             f"only {int(kept.sum())} artist(s) have at least {min_listeners} listeners; "
             "lower MIN_LISTENERS or load more data"
         )
-    runner.execute(q.weighted_sql(min_listeners))
+    runner.execute(q.weighted_sql(min_listeners, normalize_listeners))
     kept_users = int(runner.fetch(f"SELECT COUNT(DISTINCT usr) AS n FROM {q.WEIGHTED}")["n"][0])
     # every later pass reads WEIGHTED: the cleaned pairs would only keep DuckDB's memory (up to
     # its limit) full while the trainer fetches (benchmarks/README.md, *Where the pushed-down
@@ -111,8 +114,9 @@ class PushdownSVD:
     (pairs, users, artists, bytes fetched, statements, seconds per phase).
     """
 
-    n_components: int = 64
+    n_components: int = 128
     min_listeners: int = 2
+    normalize_listeners: bool = True
     n_iter: int = N_ITER
     oversamples: int = OVERSAMPLES
     memory_limit: str | None = None
@@ -122,7 +126,8 @@ class PushdownSVD:
         """Clean, weight and factorize in the warehouse ``target`` (its tables dropped after)."""
         with q.open_runner(target, self.memory_limit) as runner:
             try:
-                self.fit_prepared(runner, prepare_listens(runner, self.min_listeners), progress)
+                listens = prepare_listens(runner, self.min_listeners, self.normalize_listeners)
+                self.fit_prepared(runner, listens, progress)
             finally:
                 runner.drop(*q.ALL_TABLES)
         return self
@@ -234,7 +239,7 @@ def pushdown_features(
     Snowpark session; ``params`` a ``TrainingParams`` (its num_features and min_listeners).
     """
     svd = PushdownSVD(
-        n_components=getattr(params, "num_features", 64),
+        n_components=getattr(params, "num_features", 128),
         min_listeners=getattr(params, "min_listeners", 2),
         memory_limit=memory_limit,
     ).fit(warehouse_or_connection, progress or no_progress)

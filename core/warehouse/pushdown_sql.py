@@ -161,12 +161,17 @@ def totals_sql() -> str:
     return f"SELECT COUNT(*) AS pairs, COUNT(DISTINCT usr) AS users FROM {PAIRS}"
 
 
-def weighted_sql(min_listeners: int) -> str:
+def weighted_sql(min_listeners: int, normalize_listeners: bool = True) -> str:
     """``log1p(streams)`` (and the streams) of the pairs of artists with at least
-    ``min_listeners`` listeners: cleaned and weighted once, read by every later pass."""
+    ``min_listeners`` listeners, each listener's weights scaled to unit L2 norm over those
+    artists when ``normalize_listeners`` (``core.training.weighting.LogWeighting``): cleaned
+    and weighted once, read by every later pass."""
+    w = "LN(1 + streams)"
+    if normalize_listeners:
+        w = f"{w} / SQRT(SUM({w} * {w}) OVER (PARTITION BY usr))"
     return f"""
         CREATE OR REPLACE TEMPORARY TABLE {WEIGHTED} AS
-        SELECT artist, usr, LN(1 + streams) AS w, streams
+        SELECT artist, usr, {w} AS w, streams
         FROM {PAIRS}
         WHERE artist IN (SELECT artist FROM {PAIRS} GROUP BY artist
                          HAVING COUNT(*) >= {int(min_listeners)})
@@ -268,15 +273,19 @@ def capped_sql(n_artists: int, cap: int | None, k1: float, b: float) -> str:
 
 def artist_terms_sql(beta: float, listener_prior: float) -> str:
     """Per artist of the capped listens: its listeners, the RP3beta popularity term
-    ``listeners ** -beta``, the audience prior ``listeners / (listeners + listener_prior)``
-    and whether it has market data (table MARKET, uploaded)."""
+    ``listeners ** -beta``, whether it has market data (table MARKET, uploaded) and the
+    audience prior ``listeners / (listeners + listener_prior)``, 1 for market artists
+    (``HybridSimilarity.prior``)."""
     n = "CAST(COUNT(*) AS DOUBLE)"
-    prior = f"{n} / ({n} + {_double(listener_prior)})" if listener_prior else _double(1.0)
+    market = "MAX(CASE WHEN m.artist IS NULL THEN 0 ELSE 1 END)"
+    prior = (f"CASE WHEN {market} = 1 THEN {_double(1.0)} "
+             f"ELSE {n} / ({n} + {_double(listener_prior)}) END"
+             if listener_prior else _double(1.0))
     return f"""
         CREATE OR REPLACE TEMPORARY TABLE {ARTIST_TERMS} AS
         SELECT c.artist AS artist, COUNT(*) AS listeners,
                POWER({n}, {_double(-beta)}) AS popb, {prior} AS prior,
-               MAX(CASE WHEN m.artist IS NULL THEN 0 ELSE 1 END) AS market
+               {market} AS market
         FROM {CAPPED} AS c LEFT JOIN {MARKET} AS m ON m.artist = c.artist
         GROUP BY c.artist
     """

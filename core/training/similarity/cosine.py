@@ -9,14 +9,16 @@ from sklearn.preprocessing import normalize
 
 from core.training.factorization import SVDFeatures
 from core.training.similarity.base import SimilarityMethod
-from core.training.similarity.weights import log1p
+from core.training.weighting import LogWeighting
 
 
-def unit_features(X: sp.spmatrix, n_components: int = 64, random_state: int = 0) -> np.ndarray:
-    """L2-normalized log1p-SVD rows (float32): the listener features of the pipeline, for a
-    method fitted on a bare stream matrix (the harness, tests)."""
+def unit_features(X: sp.spmatrix, n_components: int = 128, random_state: int = 0,
+                  normalize_listeners: bool = True) -> np.ndarray:
+    """L2-normalized rows of the SVD of the pipeline's weighting (float32): the listener
+    features of the pipeline, for a method fitted on a bare stream matrix (the harness, tests)."""
     svd = SVDFeatures(n_components, random_state=random_state)
-    return normalize(svd.fit_transform(log1p(X))).astype(np.float32)
+    weighted = LogWeighting(normalize_listeners).fit_transform(X)
+    return normalize(svd.fit_transform(weighted)).astype(np.float32)
 
 
 class FeatureCosine(SimilarityMethod):

@@ -4,7 +4,9 @@ Why these signals: RP3beta ranks by where a listener's random walk lands (finds 
 artists); BM25 overlap weights shared listeners by how selective they are (helps the map); the
 cosine of listener features adds how alike whole audiences are (helps tags and held-out
 recall); the support factor keeps a pair seen through one or two listeners from outranking
-well-supported pairs. Chosen and tuned with ``core.evaluation`` (``benchmarks/quality.py``).
+well-supported pairs, and the audience prior keeps artists with one or two listeners (and no
+chart data to vouch for them) from crowding out well-known ones. Chosen and tuned with
+``core.evaluation`` (``benchmarks/quality.py``).
 
 One definition, two executions: ``fit`` computes the candidate table in memory with the
 compiled kernel; ``fit_candidates`` takes the same table computed in the warehouse
@@ -35,27 +37,31 @@ class HybridSimilarity(SparseSimilarity):
     k1, b : BM25 saturation and length normalization.
     shrinkage : the support factor ``shared / (shared + shrinkage)``; 0 switches it off.
     listener_prior : the factor ``listeners(b) / (listeners(b) + listener_prior)`` on pairs
-        whose other artist has a thin audience; 0 switches it off.
+        whose other artist has a thin audience and no market data (an artist that charts is
+        known beyond this sample, and a thin charting artist is the map's best peer for its
+        listener's other artists); 0 switches it off.
     listener_cap : a listener's most-streamed artists kept for co-listening (``None``: all).
     n_candidates, n_market_candidates : candidates kept per artist, and extra ones among the
         ``market`` artists given to ``fit`` (the map's peers); ``similar`` is exact within them.
-    n_components, random_state : the SVD used when ``fit`` is given no features.
+    n_components, random_state, normalize_listeners : the SVD (of the pipeline's weighting,
+        ``core.training.weighting.LogWeighting``) used when ``fit`` is given no features.
     """
 
     def __init__(
         self,
-        beta: float = 0.2,
-        svd_weight: float = 1.0,
+        beta: float = 0.3,
+        svd_weight: float = 2.0,
         bm25_weight: float = 0.3,
         k1: float = 100.0,
         b: float = 0.8,
         shrinkage: float = 0.5,
-        listener_prior: float = 0.0,
+        listener_prior: float = 1.0,
         listener_cap: int | None = 500,
         n_candidates: int = 100,
         n_market_candidates: int = 50,
-        n_components: int = 64,
+        n_components: int = 128,
         random_state: int = 0,
+        normalize_listeners: bool = True,
     ) -> None:
         self.beta = beta
         self.svd_weight = svd_weight
@@ -69,6 +75,7 @@ class HybridSimilarity(SparseSimilarity):
         self.n_market_candidates = n_market_candidates
         self.n_components = n_components
         self.random_state = random_state
+        self.normalize_listeners = normalize_listeners
 
     def fit(
         self,
@@ -83,6 +90,7 @@ class HybridSimilarity(SparseSimilarity):
         X = sp.csr_matrix(X, dtype=np.float64)
         n = X.shape[0]
         features = self._features(X, features)
+        in_market = _mask(market, n)
         capped = cap_listeners(X, self.listener_cap)
         weights = bm25_weight(capped, self.k1, self.b)
         popularity = np.diff(capped.indptr).astype(np.float64)
@@ -98,11 +106,12 @@ class HybridSimilarity(SparseSimilarity):
                                          where=listener_artists > 0)
         popularity_beta = np.zeros(n)
         np.power(popularity, -self.beta, out=popularity_beta, where=popularity > 0)
+        prior = self.prior(popularity, in_market)
         others, s1, shared = colistening.candidates(
             weights.indptr.astype(np.int64), weights.indices, weights.data,
             by_listener.indptr.astype(np.int64), by_listener.indices, by_listener.data,
-            inv_listener_artists, popularity_beta[labels], self.prior(popularity),
-            _mask(market, n), labels.astype(np.int64),
+            inv_listener_artists, popularity_beta[labels], prior,
+            in_market, labels.astype(np.int64),
             float(self.bm25_weight), float(self.shrinkage),
             int(self.n_candidates), int(self.n_market_candidates) if market is not None else 0,
             16 * numba.get_num_threads(),
@@ -115,15 +124,17 @@ class HybridSimilarity(SparseSimilarity):
         np.cumsum(valid.sum(axis=1), out=indptr[1:])
         others, s1, shared = others[valid], s1[valid], shared[valid]
         del valid
-        return self._finish(n, indptr, others, s1, shared, features, popularity)
+        return self._finish(n, indptr, others, s1, shared, features, prior)
 
     def fit_candidates(
         self, n_artists: int, rows: np.ndarray, others: np.ndarray, s1: np.ndarray,
         shared: np.ndarray, features: np.ndarray, listeners: np.ndarray,
+        market: np.ndarray | None = None,
     ) -> HybridSimilarity:
         """The same model from a candidate table computed elsewhere (the warehouse): one row
         per (artist row, other row) with its candidate score ``s1`` and shared listeners;
-        ``listeners`` per artist row as the co-listening counted them (after the cap)."""
+        ``listeners`` per artist row as the co-listening counted them (after the cap);
+        ``market`` the rows (or mask) of artists with market data, as given to ``fit``."""
         rows, others = np.asarray(rows, np.int64), np.asarray(others)
         s1, shared = np.asarray(s1, np.float64), np.asarray(shared)
         if len(rows) and (np.diff(rows) < 0).any():  # grouped by artist is all that is needed
@@ -131,8 +142,9 @@ class HybridSimilarity(SparseSimilarity):
             rows, others, s1, shared = rows[order], others[order], s1[order], shared[order]
         indptr = np.zeros(n_artists + 1, np.int64)
         np.cumsum(np.bincount(rows, minlength=n_artists), out=indptr[1:])
+        prior = self.prior(np.asarray(listeners, np.float64), _mask(market, n_artists))
         return self._finish(n_artists, indptr, others.astype(np.int32), s1,
-                            shared.astype(np.int32), features, np.asarray(listeners, np.float64))
+                            shared.astype(np.int32), features, prior)
 
     def neighbours(
         self, top_k: int, rows: np.ndarray | None = None, candidates: np.ndarray | None = None
@@ -147,23 +159,27 @@ class HybridSimilarity(SparseSimilarity):
             return np.ascontiguousarray(features, dtype=np.float32)
         if not self.svd_weight:
             return np.zeros((X.shape[0], 1), np.float32)
-        return unit_features(X, self.n_components, self.random_state)
+        return unit_features(X, self.n_components, self.random_state, self.normalize_listeners)
 
-    def prior(self, listeners: np.ndarray) -> np.ndarray:
-        """``listeners / (listeners + listener_prior)`` per artist (ones when switched off);
-        the SQL spells the same (``core.warehouse.pushdown_sql.artist_terms_sql``)."""
+    def prior(self, listeners: np.ndarray, market: np.ndarray | None = None) -> np.ndarray:
+        """``listeners / (listeners + listener_prior)`` per artist, 1 for artists in the
+        ``market`` mask (ones when switched off); the SQL spells the same
+        (``core.warehouse.pushdown_sql.artist_terms_sql``)."""
         listeners = np.asarray(listeners, np.float64)
         if not self.listener_prior:
             return np.ones_like(listeners)
-        return listeners / (listeners + float(self.listener_prior))
+        prior = listeners / (listeners + float(self.listener_prior))
+        if market is not None:
+            prior[np.asarray(market, bool)] = 1.0
+        return prior
 
     def _finish(self, n: int, indptr: np.ndarray, others: np.ndarray, s1: np.ndarray,
-                shared: np.ndarray, features: np.ndarray, listeners: np.ndarray
+                shared: np.ndarray, features: np.ndarray, prior: np.ndarray
                 ) -> HybridSimilarity:
         scale = 1.0 + self.svd_weight + self.bm25_weight
         scores = colistening.finish(indptr, others, s1, shared,
                                     np.ascontiguousarray(features, dtype=np.float32),
-                                    self.prior(listeners), float(self.svd_weight),
+                                    prior, float(self.svd_weight),
                                     float(self.shrinkage), scale)
         self.n_artists_ = n
         self.similarity_ = sp.csr_matrix((scores, others, indptr), shape=(n, n))
