@@ -17,6 +17,7 @@ streams in a cell counts as 0 there; an artist is answered only where it or a pe
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -66,40 +67,19 @@ class MarketBlock:
 
 class MarketMatrices:
     """The chart streams of some artists (all by default) and of their market peers, as sparse
-    matrices over (country, store) cells, built once and read block by block."""
+    matrices over (country, store) cells, read block by block. The chart matrices are the
+    model's (built once per model, ``_charts``); only the peer weights are per question."""
 
     def __init__(self, model: Model, rows: np.ndarray | None = None) -> None:
         n = len(model.artists)
         self.rows = np.arange(n, dtype=np.int64) if rows is None else np.unique(
             np.asarray(rows, dtype=np.int64))
         self.weights = _peer_weights(model, self.rows)
-        markets = model.markets if rows is None else _markets_of(
-            model, np.union1d(self.rows, self.weights.indices))
-        cells = pd.MultiIndex.from_frame(markets[["countryname", "storename"]].astype(str))
-        # sorted, so codes follow names and ties between territories break by name
-        self.cells = cells.unique().sort_values()
-        cell_of_row = self.cells.get_indexer(cells)
-        self.territories, cell_territory = np.unique(
-            self.cells.get_level_values(0).to_numpy(dtype=object), return_inverse=True)
-        self.cell_territory = cell_territory.astype(np.int64)
-        self.stores = self.cells.get_level_values(1).to_numpy(dtype=object)
-        n_cells, n_territories = len(self.cells), len(self.territories)
-        # duplicates (same artist, country, store) are summed
-        self.streams = sparse.csr_matrix(
-            (markets["streams"].to_numpy(np.float64),
-             (markets["row"].to_numpy(np.int64), cell_of_row)),
-            shape=(n, n_cells),
-        )
-        self.streams.sum_duplicates()
-        self.to_territory = sparse.csr_matrix(
-            (np.ones(n_cells), (np.arange(n_cells), self.cell_territory)),
-            shape=(n_cells, n_territories),
-        )
-        self.totals = np.asarray(self.streams.sum(axis=1)).ravel()
-        inverse = np.divide(1.0, self.totals, out=np.zeros_like(self.totals), where=self.totals > 0)
-        self.shares = sparse.diags(inverse) @ self.streams
-        self.in_territory = sparse.csr_matrix(
-            ((self.streams @ self.to_territory) > 0).astype(np.float64))
+        charts = _charts(model)
+        self.cells, self.territories = charts.cells, charts.territories
+        self.cell_territory, self.stores = charts.cell_territory, charts.stores
+        self.streams, self.to_territory = charts.streams, charts.to_territory
+        self.totals, self.shares, self.in_territory = charts.totals, charts.shares, charts.in_territory
 
     def blocks(self, size: int = BLOCK_ARTISTS) -> Iterator[MarketBlock]:
         """The asked artists' numbers, ``size`` artists at a time, in row order."""
@@ -126,6 +106,55 @@ class MarketMatrices:
         return MarketBlock(territories.drop(columns="position"), cells.drop(columns="position"))
 
 
+class _Charts:
+    """Every artist's chart streams over (country, store) cells, and what the products read
+    from them: the same for every question to one model, so built once (a one-artist answer
+    spent most of its time here)."""
+
+    def __init__(self, model: Model) -> None:
+        markets = model.markets
+        cells = pd.MultiIndex.from_frame(markets[["countryname", "storename"]].astype(str))
+        # sorted, so codes follow names and ties between territories break by name
+        self.cells = cells.unique().sort_values()
+        cell_of_row = self.cells.get_indexer(cells)
+        self.territories, cell_territory = np.unique(
+            self.cells.get_level_values(0).to_numpy(dtype=object), return_inverse=True)
+        self.cell_territory = cell_territory.astype(np.int64)
+        self.stores = self.cells.get_level_values(1).to_numpy(dtype=object)
+        n, n_cells, n_territories = len(model.artists), len(self.cells), len(self.territories)
+        # duplicates (same artist, country, store) are summed
+        self.streams = sparse.csr_matrix(
+            (markets["streams"].to_numpy(np.float64),
+             (markets["row"].to_numpy(np.int64), cell_of_row)),
+            shape=(n, n_cells),
+        )
+        self.streams.sum_duplicates()
+        self.to_territory = sparse.csr_matrix(
+            (np.ones(n_cells), (np.arange(n_cells), self.cell_territory)),
+            shape=(n_cells, n_territories),
+        )
+        self.totals = np.asarray(self.streams.sum(axis=1)).ravel()
+        inverse = np.divide(1.0, self.totals, out=np.zeros_like(self.totals), where=self.totals > 0)
+        self.shares = sparse.diags(inverse) @ self.streams
+        self.in_territory = sparse.csr_matrix(
+            ((self.streams @ self.to_territory) > 0).astype(np.float64))
+
+
+#: ``_Charts`` by model, dropped with the model (a model is not hashable: keyed by id, checked
+#: against a weak reference)
+_CHARTS: dict[int, tuple[weakref.ref, _Charts]] = {}
+
+
+def _charts(model: Model) -> _Charts:
+    key = id(model)
+    hit = _CHARTS.get(key)
+    if hit is not None and hit[0]() is model:
+        return hit[1]
+    charts = _Charts(model)
+    _CHARTS[key] = (weakref.ref(model, lambda _, key=key: _CHARTS.pop(key, None)), charts)
+    return charts
+
+
 def _peer_weights(model: Model, rows: np.ndarray) -> sparse.csr_matrix:
     """Row-normalized similarity weights of the given artists' market peers (``market_peers``):
     one matrix row per artist in ``rows``, one column per model row."""
@@ -136,16 +165,6 @@ def _peer_weights(model: Model, rows: np.ndarray) -> sparse.csr_matrix:
     positions = np.broadcast_to(np.arange(len(rows))[:, None], idx.shape)[keep]
     data = sim[keep] / totals[positions]
     return sparse.csr_matrix((data, (positions, idx[keep])), shape=(len(rows), len(model.artists)))
-
-
-def _markets_of(model: Model, rows: np.ndarray) -> pd.DataFrame:
-    """The market rows of the given artists (``model.markets`` is sorted by row)."""
-    markets = model.markets
-    sorted_rows = markets["row"].to_numpy()
-    starts = np.searchsorted(sorted_rows, rows, side="left")
-    lengths = np.searchsorted(sorted_rows, rows, side="right") - starts
-    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    return markets.iloc[np.arange(int(lengths.sum())) + offsets]
 
 
 def _numbers(rows: np.ndarray, actual: sparse.spmatrix, modeled: sparse.spmatrix,
