@@ -61,14 +61,18 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
         order = np.argsort(eigenvalues)[::-1][:k]
         sigma = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
         U = Q @ Ub[:, order]
-        V = (Z @ Ub[:, order].astype(np.float32)) / np.where(sigma > 0, sigma, 1.0).astype(np.float32)
+        # listener-side arrays are the largest here (a gigabyte each at 50M listens): V is
+        # scaled in place, Z dropped before the signs are fixed, and V kept without a copy
+        V = Z @ Ub[:, order].astype(np.float32)
+        del Z
+        V /= np.where(sigma > 0, sigma, 1.0).astype(np.float32)
         U, Vt = svd_flip(U, V.T, u_based_decision=False)
         features = (U * sigma)[rank]
         total_var = squares / n - float(col_sums @ col_sums) / n**2
         self.n_components_ = k
         self.singular_values_ = sigma
         self.explained_variance_ratio_ = features.var(axis=0) / total_var
-        self.components_ = Vt.astype(np.float32)
+        self.components_ = Vt.astype(np.float32, copy=False)
         return features.astype(np.float32)
 
     def transform(self, X: sp.spmatrix) -> np.ndarray:
