@@ -84,21 +84,56 @@ def store_values(part: pd.DataFrame, column: str) -> dict[str, int]:
 
 
 def _long(matrices: MarketMatrices, block: MarketBlock, min_peers: int) -> pd.DataFrame:
-    """A block's numbers as named rows: its cells, then a total row per territory."""
-    territories = block.territories
-    cells = block.cells.merge(territories[["row", "territory_code", "peers_with_data"]],
-                              on=["row", "territory_code"], how="left")
-    stores = cells.assign(store=matrices.stores[cells["cell"].to_numpy()], is_total=False)
-    totals = territories.assign(store=TOTAL, is_total=True)
-    out = pd.concat([stores.drop(columns="cell"), totals], ignore_index=True)
-    out["territory"] = matrices.territories[out["territory_code"].to_numpy()]
-    own_total = matrices.totals[out["row"].to_numpy()]
-    out["artist_share"] = np.divide(out["actual_streams"].to_numpy(), own_total,
-                                    out=np.zeros(len(out)), where=own_total > 0)
-    peer_share = out["peer_share"].to_numpy()
+    """A block's numbers as named rows: for each artist and territory (by name) its stores (by
+    name), then the territory's total row.
+
+    Assembled as arrays and made a frame once: a one-artist answer is a look-up, and pandas'
+    merge, concat and sort cost more than its arithmetic.
+    """
+    territories, cells = block.territories, block.cells
+    n_territories = len(matrices.territories)
+    t_row, t_code = territories["row"].to_numpy(), territories["territory_code"].to_numpy()
+    c_row, c_code = cells["row"].to_numpy(), cells["territory_code"].to_numpy()
+    cell = cells["cell"].to_numpy()
+    # each cell's territory row (always there: the territory sums its cells; 0 if not)
+    t_key = t_row * n_territories + t_code
+    wanted = c_row * n_territories + c_code
+    order = np.argsort(t_key, kind="stable")
+    at = order[np.minimum(np.searchsorted(t_key, wanted, sorter=order), max(len(t_key) - 1, 0))]
+    t_peers = territories["peers_with_data"].to_numpy(np.int64)
+    cell_peers = (np.where(t_key[at] == wanted, t_peers[at], 0) if len(t_key)
+                  else np.zeros(len(wanted), np.int64))
+
+    def both(column: str) -> np.ndarray:
+        return np.concatenate([cells[column].to_numpy(np.float64),
+                               territories[column].to_numpy(np.float64)])
+
+    row = np.concatenate([c_row, t_row])
+    code = np.concatenate([c_code, t_code])
+    is_total = np.concatenate([np.zeros(len(cells), bool), np.ones(len(territories), bool)])
+    # within a territory the cell codes follow the store names (cells are sorted by name)
+    store_rank = np.concatenate([cell, np.zeros(len(territories), cell.dtype)])
+    sort = np.lexsort((store_rank, is_total, code, row))
+    row, code, is_total = row[sort], code[sort], is_total[sort]
+    store = np.concatenate([matrices.stores[cell], np.full(len(territories), TOTAL, object)])[sort]
+    actual = both("actual_streams")[sort]
+    peer_share = both("peer_share")[sort]
+    own_total = matrices.totals[row]
+    artist_share = np.divide(actual, own_total, out=np.zeros(len(row)), where=own_total > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["lift"] = np.where(peer_share > 0, out["artist_share"] / peer_share, np.nan)
-    out["peers_with_data"] = out["peers_with_data"].fillna(0).astype(np.int64)
-    out["evidence"] = np.where(out["peers_with_data"] >= min_peers, "ok", "thin").astype(object)
-    out = out.sort_values(["row", "territory", "is_total", "store"], ignore_index=True)
-    return out[["row", *COLUMNS]]
+        lift = np.where(peer_share > 0, artist_share / peer_share, np.nan)
+    peers = np.concatenate([cell_peers, t_peers])[sort]
+    return pd.DataFrame({
+        "row": row,
+        "territory": matrices.territories[code],
+        "store": store,
+        "actual_streams": actual,
+        "modeled_streams": both("modeled_streams")[sort],
+        "artist_share": artist_share,
+        "peer_share": peer_share,
+        "expected_streams": both("expected_streams")[sort],
+        "gap": both("gap")[sort],
+        "lift": lift,
+        "peers_with_data": peers,
+        "evidence": np.where(peers >= min_peers, "ok", "thin").astype(object),
+    })
