@@ -27,7 +27,6 @@ from core.training.similarity import (  # noqa: F401 - re-exported for the harne
     SparseSimilarity,
     binary,
     bm25_weight,
-    log1p,
     top_k_indices,
 )
 from core.training.similarity.cosine import unit_features

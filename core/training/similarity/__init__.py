@@ -9,7 +9,7 @@ from core.training.similarity.base import BLOCK_ROWS, SimilarityMethod, SparseSi
 from core.training.similarity.cosine import FeatureCosine
 from core.training.similarity.default import HybridSimilarity
 from core.training.similarity.topk import top_k_indices, top_k_rows
-from core.training.similarity.weights import binary, bm25_weight, cap_listeners, log1p
+from core.training.similarity.weights import binary, bm25_weight, cap_listeners
 
 __all__ = [
     "BLOCK_ROWS",
@@ -20,7 +20,6 @@ __all__ = [
     "binary",
     "bm25_weight",
     "cap_listeners",
-    "log1p",
     "top_k_indices",
     "top_k_rows",
 ]

@@ -1,5 +1,6 @@
-"""Weights of the listen matrix used by the similarities, written once: binary, log1p, BM25,
-and the per-listener cap that bounds the co-listening work on heavy-tailed tables."""
+"""Weights of the listen matrix used by the similarities, written once: binary, BM25, and the
+per-listener cap that bounds the co-listening work on heavy-tailed tables (log1p, the SVD's
+input, is ``core.training.weighting.LogWeighting``)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,6 @@ import scipy.sparse as sp
 def binary(X: sp.spmatrix) -> sp.csr_matrix:
     out = sp.csr_matrix(X, dtype=np.float64, copy=True)
     out.data = np.ones_like(out.data)
-    return out
-
-
-def log1p(X: sp.spmatrix) -> sp.csr_matrix:
-    out = sp.csr_matrix(X, dtype=np.float64, copy=True)
-    np.log1p(out.data, out=out.data)
     return out
 
 
