@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.extmath import svd_flip
 
+from core.training.matrix import most_listened_first
 from core.training.parallel import ListenerChunks
 
 
@@ -42,11 +43,8 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
         n = X.shape[0]
         col_sums = np.asarray(A32.sum(axis=0, dtype=np.float64)).ravel()
         squares = float(A32.data.astype(np.float64) @ A32.data)
-        # most listened artists first: the artist-side rows the products touch most often sit
-        # together in cache (the listener side is read in order); undone on the way out
-        most_listened = np.argsort(-np.diff(A32.indptr), kind="stable")
-        rank = np.empty(n, np.int64)
-        rank[most_listened] = np.arange(n)
+        # most listened artists first (the listener side is read in order); undone on the way out
+        _, rank = most_listened_first(np.diff(A32.indptr))
         A = ListenerChunks(A32, row_rank=rank)
         del A32
         width = min(k + self.n_oversamples, min(X.shape))

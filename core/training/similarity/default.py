@@ -19,6 +19,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from core.training.matrix import most_listened_first
 from core.training.similarity import colistening
 from core.training.similarity.base import SparseSimilarity
 from core.training.similarity.cosine import unit_features
@@ -94,13 +95,11 @@ class HybridSimilarity(SparseSimilarity):
         capped = cap_listeners(X, self.listener_cap)
         weights = bm25_weight(capped, self.k1, self.b)
         popularity = np.diff(capped.indptr).astype(np.float64)
-        # most listened first: the artists touched most often sit together in cache (the
-        # listener side is renumbered in place; the artist side is read through ``labels``)
-        labels = np.argsort(-popularity, kind="stable")
-        rank = np.empty(n, np.int32)
-        rank[labels] = np.arange(n, dtype=np.int32)
+        # most listened first (the listener side is renumbered in place; the artist side is
+        # read through ``labels``)
+        labels, rank = most_listened_first(popularity)
         by_listener = weights.T.tocsr()
-        by_listener.indices = rank[by_listener.indices]
+        by_listener.indices = rank.astype(np.int32)[by_listener.indices]
         listener_artists = np.diff(by_listener.indptr).astype(np.float64)
         inv_listener_artists = np.divide(1.0, listener_artists, out=np.zeros_like(listener_artists),
                                          where=listener_artists > 0)
