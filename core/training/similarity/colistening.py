@@ -67,15 +67,12 @@ def candidates(a_indptr: np.ndarray, a_users: np.ndarray, a_bm25: np.ndarray,
     label32 = labels.astype(np.int32)
     # rank-ordered side arrays: small, so their random reads stay in cache
     market_rank = np.zeros(n, np.uint8)
+    prior_rank = np.empty(n, np.float64)
     use_prior = False
     for i in range(n):
-        if market[labels[i]]:
-            market_rank[i] = 1
-        if prior[i] != 1.0:
-            use_prior = True
-    prior_rank = np.empty(n, np.float64)
-    for i in range(n):
+        market_rank[i] = market[labels[i]]
         prior_rank[i] = prior[labels[i]]
+        use_prior = use_prior or prior_rank[i] != 1.0
     for chunk in numba.prange(chunks):
         # one 32-byte record per artist: walk, overlap, count (zeroed again after each
         # artist) and the popularity term, so a touch costs one cache line
