@@ -11,10 +11,10 @@ from core.errors import InsightsError
 from core.model import Model
 from core.tables import USER_ARTIST_STREAMS
 from core.training import TrainingParams, train
+from core.training.factorization import N_ITER
 from core.training.matrix import build_listen_matrix
 from core.training.mode import MEMORY_BYTES_PER_ROW, choose_mode, plan_mode, training_mode
 from core.training.neighbours import shared_listeners
-from core.training.pushdown import N_ITER
 from core.warehouse import pushdown_sql
 from core.warehouse.duckdb import DuckDBWarehouse
 from tests.conftest import community_listens
@@ -54,23 +54,16 @@ def top10_overlap(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.mean([len(x & y) / max(len(x), len(y)) for x, y in both if x or y]))
 
 
-class SecondHash(pushdown_sql.DuckDBDialect):
-    """Another hash behind the random test matrix, as Snowflake's HASH is another function."""
-
-    def hash_bit(self, user: str, component: int) -> str:
-        block, bit = divmod(component, 64)
-        return f"CAST((hash({user} * 64 + {block} + 1000003) >> {bit}) & 1 AS DOUBLE)"
-
-
-def test_another_hash_function_agrees_as_another_seed(demo_warehouse_path: Path,
-                                                     pushed_down: Model,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pushdown_sql.DuckDBRunner, "dialect", SecondHash())
-    other = train(DuckDBWarehouse(demo_warehouse_path), TrainingParams(mode="pushdown"))
-    assert not np.array_equal(other.features, pushed_down.features)  # another test matrix
+def test_the_random_state_reaches_the_warehouse(demo_warehouse_path: Path,
+                                               pushed_down: Model) -> None:
+    """``random_state`` draws the pushed-down test matrix as it draws the in-memory one: another
+    seed is another basis with the same spectrum."""
+    other = train(DuckDBWarehouse(demo_warehouse_path),
+                  TrainingParams(mode="pushdown", random_state=1))
+    assert not np.array_equal(other.features, pushed_down.features)
     np.testing.assert_allclose(np.cumsum(other.explained_variance_ratio),
                                np.cumsum(pushed_down.explained_variance_ratio), rtol=1e-2)
-    assert top10_overlap(other.neighbour_idx, pushed_down.neighbour_idx) >= 0.95
+    assert top10_overlap(other.neighbour_idx, pushed_down.neighbour_idx) >= 0.9
 
 
 def test_pushdown_mode_trains_the_same_similarity(demo_warehouse_path: Path, pushed_down: Model,
@@ -79,11 +72,13 @@ def test_pushdown_mode_trains_the_same_similarity(demo_warehouse_path: Path, pus
     manifest = model.manifest
     assert manifest["mode"] == "pushdown" and manifest["params"]["similarity"] == "hybrid"
     assert manifest["steps"]["similarity"] == demo_model.manifest["steps"]["similarity"]
-    # parity with the in-memory model: the pushed-down SVD's features differ a little (another
-    # random test matrix), so the cosine part moves some scores; the lists barely change
-    assert top10_overlap(model.neighbour_idx, demo_model.neighbour_idx) >= 0.95
+    # parity with the in-memory model: the same test matrix, so the same features up to float
+    # rounding (DOUBLE sums against float32 products) and the same lists and scores
+    assert top10_overlap(model.neighbour_idx, demo_model.neighbour_idx) >= 0.999
     same = model.neighbour_idx == demo_model.neighbour_idx
-    assert np.median(np.abs(model.neighbour_sim - demo_model.neighbour_sim)[same]) < 0.01
+    assert same.mean() >= 0.99
+    np.testing.assert_allclose(model.neighbour_sim[same], demo_model.neighbour_sim[same],
+                               atol=1e-5)
     assert "pushed down as SQL" in manifest["steps"]["factorization"]
     assert len(model.artists) == len(demo_model.artists)
     assert list(model.artists["artistname"]) == list(demo_model.artists["artistname"])
@@ -123,7 +118,6 @@ def test_pushdown_sizes_duckdb_to_the_memory_this_process_may_use(monkeypatch) -
     import duckdb
 
     from core import memory
-    from core.warehouse import pushdown_sql
 
     monkeypatch.setattr(memory, "available_memory", lambda: 16 * GIB)
     monkeypatch.setattr(memory, "address_space_cap", lambda: None)

@@ -342,7 +342,8 @@ class PushedDownHybrid(HybridSimilarity):
         con.unregister("frame")
         with pushdown_sql.open_runner(con) as runner:
             listens = prepare_listens(runner, 1, self.normalize_listeners)
-            svd = PushdownSVD(self.n_components, 1).fit_prepared(runner, listens)
+            svd = PushdownSVD(self.n_components, 1, random_state=self.random_state).fit_prepared(
+                runner, listens)
             market_rows = np.searchsorted(listens.artist_ids,
                                           [] if market is None else np.asarray(market))
             rows, others, s1, shared, listeners, _ = pushdown_candidates(

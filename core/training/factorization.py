@@ -9,6 +9,11 @@ from sklearn.utils.extmath import svd_flip
 
 from core.training.matrix import most_listened_first
 from core.training.parallel import ListenerChunks
+from core.training.random_signs import coefficients, signs
+
+#: power iterations and extra random directions, in memory and pushed down (``PushdownSVD``)
+N_ITER = 2
+OVERSAMPLES = 128
 
 
 class SVDFeatures(TransformerMixin, BaseEstimator):
@@ -20,24 +25,27 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
     Written out instead of calling ``TruncatedSVD`` because at tens of millions of listens the
     sparse products dominate training: here they run in float32 on one listener-major copy of
     A, on every core (``core.training.parallel.ListenerChunks``), and the orthonormalization is
-    a QR of the small artist-side matrix only. 128 extra random directions and 5 power
-    iterations: with 128 components and the default's cosine weight, fewer leave the trailing
-    components, and so the similar-artist lists, depending on the random seed
-    (``benchmarks/README.md``, *Power iterations*).
+    a QR of the small artist-side matrix only. The random test matrix is a function of the
+    listener ids (``core.training.random_signs``), the one the warehouse computes pushed down,
+    so both executions find the same features.
     """
 
-    def __init__(self, n_components: int = 128, n_iter: int = 5, random_state: int = 0,
-                 n_oversamples: int = 128) -> None:
+    def __init__(self, n_components: int = 128, n_iter: int = N_ITER, random_state: int = 0,
+                 n_oversamples: int = OVERSAMPLES) -> None:
         self.n_components = n_components
         self.n_iter = n_iter
         self.random_state = random_state
         self.n_oversamples = n_oversamples
 
-    def fit(self, X: sp.spmatrix, y: object = None) -> SVDFeatures:
-        self.fit_transform(X)
+    def fit(self, X: sp.spmatrix, y: object = None,
+            listener_ids: np.ndarray | None = None) -> SVDFeatures:
+        self.fit_transform(X, listener_ids=listener_ids)
         return self
 
-    def fit_transform(self, X: sp.spmatrix, y: object = None, **_: object) -> np.ndarray:
+    def fit_transform(self, X: sp.spmatrix, y: object = None,
+                      listener_ids: np.ndarray | None = None) -> np.ndarray:
+        """``listener_ids``: the id of each column of ``X`` (default: its position), which
+        draws the column's row of the random test matrix."""
         k = max(1, min(self.n_components, min(X.shape) - 1))
         A32 = sp.csr_matrix(X, dtype=np.float32)
         n = X.shape[0]
@@ -48,8 +56,10 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
         A = ListenerChunks(A32, row_rank=rank)
         del A32
         width = min(k + self.n_oversamples, min(X.shape))
-        rng = np.random.default_rng(self.random_state)
-        Y = A.dot(rng.standard_normal((A.shape[1], width), dtype=np.float32))
+        ids = np.arange(X.shape[1]) if listener_ids is None else np.asarray(listener_ids)
+        if len(ids) != X.shape[1]:
+            raise ValueError(f"{len(ids)} listener ids for {X.shape[1]} columns")
+        Y = A.dot(signs(ids, coefficients(width, self.random_state)))
         for _ in range(self.n_iter):
             Y = A.dot(A.tdot(orthonormalize(Y).astype(np.float32)))
         Q = orthonormalize(Y)

@@ -203,7 +203,7 @@ def train(
     with timer.step("factorize"):
         report("factorize", 0.0, f"factorizing {weighted.shape[0]:,} x {weighted.shape[1]:,}")
         svd = SVDFeatures(params.num_features, random_state=params.random_state)
-        raw_features = svd.fit_transform(weighted)
+        raw_features = svd.fit_transform(weighted, listener_ids=listens.user_ids)
         del weighted
     report("factorize", 1.0)
 
@@ -462,7 +462,8 @@ def _train_pushdown(
                 listens = prepare_listens(runner, params.min_listeners,
                                           params.normalize_listeners)
                 counts.update(replace(stats, pairs=listens.pairs).as_dict())
-                svd = PushdownSVD(params.num_features, params.min_listeners).fit_prepared(
+                svd = PushdownSVD(params.num_features, params.min_listeners,
+                                  random_state=params.random_state).fit_prepared(
                     runner, listens, lambda message, f: report("factorize", f, message))
             counts.update({k: svd.counts_[k] for k in (
                 "users", "artists_total", "artists_excluded_min_listeners", "artists")})

@@ -11,16 +11,17 @@ Martinsson & Tropp (2011), Algorithms 4.1/4.4 and 5.1, on A = the in-memory pipe
 weighting (log1p(streams), each listener's column at unit norm) with artists as rows, after
 the same minimum-listeners filter:
 
-1. Ω (listeners x l) has random ±1 entries taken from bits of a hash of (listener id, block)
-   computed in SQL, so the warehouse never receives it; Y = A·Ω comes back (artists x l).
+1. Ω (listeners x l) has random ±1 entries computed in SQL from the listener id, the same
+   function of the id as in memory (``core.training.random_signs``), so the warehouse never
+   receives it and both executions start from the same Ω; Y = A·Ω comes back (artists x l).
 2. ``n_iter`` times: Q = orth(Y) in Python; Q is uploaded as a temporary table;
    Z = Aᵀ·Q is computed and kept in the warehouse (listeners x l); Y = A·Z comes back.
 3. Finally Q = orth(Y), Y = A·Aᵀ·Q as above, and the small l x l problem Qᵀ·Y = V·Λ·Vᵀ is
    solved in Python: singular values √Λ, features U·Σ = Q·V·√Λ (what ``TruncatedSVD``'s
    ``fit_transform`` returns).
 
-Each pass reads the weighted table once; 2·n_iter + 3 passes in all: 13 at the default 5
-power iterations, as many as the in-memory ``SVDFeatures`` (12 sparse products).
+Each pass reads the weighted table once; 2·n_iter + 3 passes in all, one more than the
+in-memory ``SVDFeatures``'s sparse products (the variance).
 """
 
 from __future__ import annotations
@@ -34,15 +35,10 @@ import pandas as pd
 
 from core.errors import InsightsError
 from core.progress import ProgressCallback, no_progress
-from core.training.factorization import orthonormalize
+from core.training.factorization import N_ITER, OVERSAMPLES, orthonormalize
+from core.training.random_signs import PRIME, coefficients
 from core.training.similarity import HybridSimilarity
 from core.warehouse import pushdown_sql as q
-
-#: extra random directions beyond the features wanted, and power iterations: as in memory
-#: (``SVDFeatures``); much fewer and the features depend on the random test matrix, so pushdown
-#: and in-memory could not agree however correct each is
-OVERSAMPLES = 128
-N_ITER = 5
 
 
 @dataclass
@@ -119,6 +115,7 @@ class PushdownSVD:
     normalize_listeners: bool = True
     n_iter: int = N_ITER
     oversamples: int = OVERSAMPLES
+    random_state: int = 0
     memory_limit: str | None = None
     counts_: dict[str, Any] = field(default_factory=dict, init=False)
 
@@ -139,7 +136,6 @@ class PushdownSVD:
         return self
 
     def _fit(self, runner: q.Runner, listens: PreparedListens, progress: ProgressCallback) -> None:
-        d = runner.dialect
         seconds: dict[str, float] = {"prepare": listens.seconds}
         clock = time.perf_counter()
 
@@ -168,7 +164,7 @@ class PushdownSVD:
             progress(f"pushdown: {label}", done / passes)
 
         rows = listens.weighted_rows
-        runner.execute(q.omega_sql(d, width))
+        runner.execute(q.omega_sql(coefficients(width, self.random_state), PRIME))
         runner.scanned("random test matrix", q.WEIGHTED, rows, 1)
         lap("passes")
         Y = self._artist_side(runner, width, n_artists, rows)

@@ -6,18 +6,15 @@ co-listening candidates as a self-join of that table; only artist-side matrices 
 l numbers), the candidate pairs (artists x candidates) and a few aggregates come back. This
 module holds all of the SQL text, and every place where the two warehouses differ:
 
-* the hash behind the random test matrix: DuckDB's ``hash`` and Snowflake's ``HASH`` are
-  different functions (not only spellings), so the two engines draw different random test
-  matrices and their SVD features differ as two random seeds do. Everything else is exact: the
-  co-listening candidates are identical on both, so the similar-artist lists agree as a
-  retrain with another seed does (``tests/test_pushdown.py``: singular values within 1e-2,
-  >= 95% of top-10 lists with a second hash). fakesnow runs Snowflake's spelling on DuckDB's
-  hash;
 * casting text or numeric stream counts (DuckDB ``TRY_CAST``; Snowflake's ``TRY_CAST`` refuses
   numeric input, hence ``TRY_TO_DOUBLE(TO_VARCHAR(..))``);
 * temporary tables (``CREATE OR REPLACE TEMP TABLE`` in both, but created from a local frame
   by registering it in DuckDB and by a bound ``INSERT`` in Snowflake);
 * how results are fetched (DuckDB to NumPy directly; Snowpark ``session.sql(..).to_pandas()``).
+
+The random test matrix Ω is not among them: it is integer arithmetic both spell alike, the
+in-memory SVD's own function of the listener ids (``core.training.random_signs``), so DuckDB,
+Snowflake and the in-memory pipeline find the same features up to float rounding.
 
 Matrices travel as *wide* tables (``artist, c0, c1, ...``) rather than arrays or a long
 ``(artist, component, value)`` table: a long table would multiply the join by the number of
@@ -77,19 +74,6 @@ class Dialect(ABC):
         rule), else NULL: text ids are cast, never an error."""
         return whole_id(self.try_double(column), self.try_bigint(column))
 
-    @abstractmethod
-    def hash_bit(self, user: str, component: int) -> str:
-        """Bit ``component % 64`` of a 64-bit hash of ``user * 64 + component // 64``, 0 or 1.
-
-        One value is hashed, not ``hash(user, block)``: DuckDB combines the hashes of several
-        arguments with XOR, so every block would repeat block 0's signs (some flipped), and
-        Ω would have only 64 independent columns.
-        """
-
-    def sign(self, user: str, component: int) -> str:
-        """A random ±1 for (user, component): the entry of the test matrix Ω."""
-        return f"(2 * {self.hash_bit(user, component)} - 1)"
-
 
 class DuckDBDialect(Dialect):
     name = "duckdb"
@@ -103,10 +87,6 @@ class DuckDBDialect(Dialect):
     def try_bigint(self, column: str) -> str:
         return f"TRY_CAST({column} AS BIGINT)"
 
-    def hash_bit(self, user: str, component: int) -> str:
-        block, bit = divmod(component, 64)
-        return f"CAST((hash({user} * 64 + {block}) >> {bit}) & 1 AS DOUBLE)"
-
 
 class SnowflakeDialect(Dialect):
     name = "snowflake"
@@ -119,10 +99,6 @@ class SnowflakeDialect(Dialect):
 
     def try_bigint(self, column: str) -> str:
         return f"TRY_TO_NUMBER(TO_VARCHAR({column}))"
-
-    def hash_bit(self, user: str, component: int) -> str:
-        block, bit = divmod(component, 64)
-        return f"CAST(BITAND(BITSHIFTRIGHT(HASH({user} * 64 + {block}), {bit}), 1) AS DOUBLE)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,12 +154,22 @@ def weighted_sql(min_listeners: int, normalize_listeners: bool = True) -> str:
     """
 
 
-def omega_sql(d: Dialect, width: int) -> str:
-    """The listener-side random test matrix Ω: ±1 from a hash of (listener, component)."""
-    signs = ", ".join(f"{d.sign('usr', j)} AS c{j}" for j in range(width))
+def omega_sql(coefficients: np.ndarray, prime: int) -> str:
+    """The listener-side random test matrix Ω: column j is the sign of the polynomial with
+    ``coefficients[j]`` (highest power first) modulo ``prime`` at the listener id, about
+    ``prime / 2`` (``core.training.random_signs.signs``). Products stay below 2⁶³: BIGINT in
+    DuckDB, exact NUMBER in Snowflake."""
+    p = int(prime)
+    signs = []
+    for j, row in enumerate(np.asarray(coefficients, np.int64)):
+        h = str(int(row[0]))
+        for c in row[1:]:
+            h = f"MOD({h} * u + {int(c)}, {p})"
+        signs.append(f"CAST(SIGN(2 * {h} - {p}) AS DOUBLE) AS c{j}")
     return f"""
         CREATE OR REPLACE TEMPORARY TABLE {USER_SIDE} AS
-        SELECT usr, {signs} FROM (SELECT DISTINCT usr FROM {WEIGHTED}) AS listeners
+        SELECT usr, {", ".join(signs)}
+        FROM (SELECT DISTINCT usr, MOD(usr, {p}) AS u FROM {WEIGHTED}) AS listeners
     """
 
 
