@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.extmath import svd_flip
 
 from core.training.matrix import most_listened_first
 from core.training.parallel import ListenerChunks
@@ -20,7 +19,9 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
     """Artist features ``U·Σ`` from a randomized truncated SVD (Halko, Martinsson & Tropp).
 
     The number of components is capped by the matrix size so small data (tests, a new label's
-    first export) trains instead of failing.
+    first export) trains instead of failing. ``keep_components``: also learn the listener
+    loadings ``components_`` (for ``transform``), a listeners x k array the pipeline never
+    reads.
 
     Written out instead of calling ``TruncatedSVD`` because at tens of millions of listens the
     sparse products dominate training: here they run in float32 on one listener-major copy of
@@ -31,11 +32,12 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_components: int = 128, n_iter: int = N_ITER, random_state: int = 0,
-                 n_oversamples: int = OVERSAMPLES) -> None:
+                 n_oversamples: int = OVERSAMPLES, keep_components: bool = True) -> None:
         self.n_components = n_components
         self.n_iter = n_iter
         self.random_state = random_state
         self.n_oversamples = n_oversamples
+        self.keep_components = keep_components
 
     def fit(self, X: sp.spmatrix, y: object = None,
             listener_ids: np.ndarray | None = None) -> SVDFeatures:
@@ -59,32 +61,40 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
         ids = np.arange(X.shape[1]) if listener_ids is None else np.asarray(listener_ids)
         if len(ids) != X.shape[1]:
             raise ValueError(f"{len(ids)} listener ids for {X.shape[1]} columns")
-        Y = A.dot(signs(ids, coefficients(width, self.random_state)))
+        coeffs = coefficients(width, self.random_state)
+        # the listener-side matrices (Ω, Aᵀ·Q: a gigabyte each at 50M listens) are only ever
+        # made a block of listeners at a time, inside the fused products
+        Y = A.dot_generated(lambda a, b: signs(ids[a:b], coeffs))
         for _ in range(self.n_iter):
-            Y = A.dot(A.tdot(orthonormalize(Y).astype(np.float32)))
+            Y = A.gram_dot(orthonormalize(Y).astype(np.float32))
         Q = orthonormalize(Y)
         # Qᵀ·A = Zᵀ with Z = Aᵀ·Q (listeners x width): Zᵀ·Z = Ub·Σ²·Ubᵀ, U = Q·Ub, V = Z·Ub/Σ
-        Z = A.tdot(Q.astype(np.float32))
-        eigenvalues, Ub = np.linalg.eigh(gram(Z))
+        Q32 = Q.astype(np.float32)
+        eigenvalues, Ub = np.linalg.eigh(A.tgram(Q32))
         order = np.argsort(eigenvalues)[::-1][:k]
         sigma = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
-        U = Q @ Ub[:, order]
-        # listener-side arrays are the largest here (a gigabyte each at 50M listens): V is
-        # scaled in place, Z dropped before the signs are fixed, and V kept without a copy
-        V = Z @ Ub[:, order].astype(np.float32)
-        del Z
-        V /= np.where(sigma > 0, sigma, 1.0).astype(np.float32)
-        U, Vt = svd_flip(U, V.T, u_based_decision=False)
-        features = (U * sigma)[rank]
+        # signs fixed by U (``flip_signs``), as pushed down, so both give the same features
+        Ub = Ub[:, order] * flip_signs(Q @ Ub[:, order])
+        features = ((Q @ Ub) * sigma)[rank]
+        if self.keep_components:  # the listener loadings V = Z·Ub/Σ (listeners x k)
+            V = A.tdot(Q32 @ Ub.astype(np.float32))
+            V /= np.where(sigma > 0, sigma, 1.0).astype(np.float32)
+            self.components_ = V.T
         total_var = squares / n - float(col_sums @ col_sums) / n**2
         self.n_components_ = k
         self.singular_values_ = sigma
         self.explained_variance_ratio_ = features.var(axis=0) / total_var
-        self.components_ = Vt.astype(np.float32, copy=False)
         return features.astype(np.float32)
 
     def transform(self, X: sp.spmatrix) -> np.ndarray:
         return (X @ self.components_.T).astype(np.float32)
+
+
+def flip_signs(U: np.ndarray) -> np.ndarray:
+    """±1 per column making each column's largest-magnitude entry positive (scikit-learn's
+    ``svd_flip`` by U): an SVD's signs are arbitrary, and this makes them reproducible."""
+    top = U[np.argmax(np.abs(U), axis=0), np.arange(U.shape[1])]
+    return np.where(top < 0, -1.0, 1.0)
 
 
 def orthonormalize(Y: np.ndarray) -> np.ndarray:
@@ -102,12 +112,3 @@ def orthonormalize(Y: np.ndarray) -> np.ndarray:
     return Y
 
 
-def gram(Z: np.ndarray, rows: int = 1 << 17) -> np.ndarray:
-    """``Zᵀ·Z`` accumulated in float64 over row slices: the listener-side ``Z`` stays float32
-    (at a million listeners a float64 copy alone is a gigabyte) and the eigenvalues keep
-    double precision."""
-    out = np.zeros((Z.shape[1], Z.shape[1]))
-    for start in range(0, len(Z), rows):
-        part = Z[start : start + rows].astype(np.float64)
-        out += part.T @ part
-    return out

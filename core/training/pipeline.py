@@ -202,7 +202,8 @@ def train(
 
     with timer.step("factorize"):
         report("factorize", 0.0, f"factorizing {weighted.shape[0]:,} x {weighted.shape[1]:,}")
-        svd = SVDFeatures(params.num_features, random_state=params.random_state)
+        svd = SVDFeatures(params.num_features, random_state=params.random_state,
+                          keep_components=False)
         raw_features = svd.fit_transform(weighted, listener_ids=listens.user_ids)
         del weighted
     report("factorize", 1.0)

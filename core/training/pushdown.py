@@ -35,7 +35,7 @@ import pandas as pd
 
 from core.errors import InsightsError
 from core.progress import ProgressCallback, no_progress
-from core.training.factorization import N_ITER, OVERSAMPLES, orthonormalize
+from core.training.factorization import N_ITER, OVERSAMPLES, flip_signs, orthonormalize
 from core.training.random_signs import PRIME, coefficients
 from core.training.similarity import HybridSimilarity
 from core.warehouse import pushdown_sql as q
@@ -189,7 +189,8 @@ class PushdownSVD:
         eigenvalues, vectors = np.linalg.eigh((gram + gram.T) / 2)
         order = np.argsort(eigenvalues)[::-1][:k]
         sigma = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
-        features = Q @ (vectors[:, order] * sigma)
+        vectors = vectors[:, order] * flip_signs(Q @ vectors[:, order])
+        features = Q @ (vectors * sigma)
         runner.drop(q.USER_SIDE, q.ARTIST_SIDE)  # listeners x l numbers, no longer read
         variance = runner.fetch(q.variance_sql())
         runner.scanned("total variance", q.WEIGHTED, rows, 2, times=2)

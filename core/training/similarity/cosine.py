@@ -16,7 +16,7 @@ def unit_features(X: sp.spmatrix, n_components: int = 128, random_state: int = 0
                   normalize_listeners: bool = True) -> np.ndarray:
     """L2-normalized rows of the SVD of the pipeline's weighting (float32): the listener
     features of the pipeline, for a method fitted on a bare stream matrix (the harness, tests)."""
-    svd = SVDFeatures(n_components, random_state=random_state)
+    svd = SVDFeatures(n_components, random_state=random_state, keep_components=False)
     weighted = LogWeighting(normalize_listeners).fit_transform(X)
     return normalize(svd.fit_transform(weighted)).astype(np.float32)
 
