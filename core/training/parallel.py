@@ -20,6 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from core.training.svd_kernels import add_gram_dot
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -127,14 +129,18 @@ class ListenerChunks:
         return self._fused(step)
 
     def gram_dot(self, dense: np.ndarray) -> np.ndarray:
-        """``matrix @ (matrix.T @ dense)`` one listener block at a time: the listeners x width
-        product in between (a gigabyte at a million listeners) only ever exists as a block."""
+        """``matrix @ (matrix.T @ dense)`` without the listeners x width product in between (a
+        gigabyte at a million listeners): a compiled pass per range, one listener at a time
+        (``core.training.svd_kernels``)."""
+        dense = np.ascontiguousarray(dense, dtype=self.chunks[0].dtype)
 
-        def step(first: int, block: sp.csr_matrix, acc: np.ndarray | None) -> np.ndarray:
-            part = _as_columns(block, self.shape[0]) @ (block @ dense)
-            return part if acc is None else _add(acc, part)
+        def one(i: int) -> np.ndarray:
+            chunk = self.chunks[i]
+            out = np.zeros((self.shape[0], dense.shape[1]), dense.dtype)
+            add_gram_dot(chunk.indptr, chunk.indices, chunk.data, dense, out)
+            return out
 
-        return self._fused(step)
+        return _sum(parallel_map(one, range(len(self.chunks))))
 
     def tgram(self, dense: np.ndarray) -> np.ndarray:
         """``(matrix.T @ dense)ᵀ · (matrix.T @ dense)`` accumulated in float64, block by block."""
