@@ -70,12 +70,8 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
         Q = orthonormalize(Y)
         # Qᵀ·A = Zᵀ with Z = Aᵀ·Q (listeners x width): Zᵀ·Z = Ub·Σ²·Ubᵀ, U = Q·Ub, V = Z·Ub/Σ
         Q32 = Q.astype(np.float32)
-        eigenvalues, Ub = np.linalg.eigh(A.tgram(Q32))
-        order = np.argsort(eigenvalues)[::-1][:k]
-        sigma = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
-        # signs fixed by U (``flip_signs``), as pushed down, so both give the same features
-        Ub = Ub[:, order] * flip_signs(Q @ Ub[:, order])
-        features = ((Q @ Ub) * sigma)[rank]
+        features, sigma, Ub = ritz(Q, A.tgram(Q32), k)
+        features = features[rank]
         if self.keep_components:  # the listener loadings V = Z·Ub/Σ (listeners x k)
             V = A.tdot(Q32 @ Ub.astype(np.float32))
             V /= np.where(sigma > 0, sigma, 1.0).astype(np.float32)
@@ -88,6 +84,19 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X: sp.spmatrix) -> np.ndarray:
         return (X @ self.components_.T).astype(np.float32)
+
+
+def ritz(Q: np.ndarray, gram: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(U·Σ, Σ, Ub)`` from the Rayleigh-Ritz step of a randomized SVD: ``gram`` is
+    ``Qᵀ·A·Aᵀ·Q`` (its lower triangle is read), ``U = Q·Ub`` its top ``k`` directions with the
+    signs fixed by U, so the in-memory and pushed-down SVDs give the same features."""
+    eigenvalues, vectors = np.linalg.eigh(gram)
+    order = np.argsort(eigenvalues)[::-1][:k]
+    sigma = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
+    vectors = vectors[:, order]
+    U = Q @ vectors
+    signs = flip_signs(U)
+    return U * (signs * sigma), sigma, vectors * signs
 
 
 def flip_signs(U: np.ndarray) -> np.ndarray:

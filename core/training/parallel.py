@@ -63,20 +63,19 @@ def split_by_nnz(indptr: np.ndarray, parts: int) -> list[tuple[int, int]]:
 class ListenerChunks:
     """An artists x listeners matrix stored once, as listener ranges, for threaded products.
 
-    Both products a randomized SVD needs are read from the listener-major (transposed) arrays:
-    ``M·Z`` scatters each listener's row of ``Z`` into the artist side (the listener rows are
-    read in order and the artist side is small enough to stay in cache), which measured 1.5x
-    faster than gathering random listener rows through the artist-major arrays; ``Mᵀ·Y``
-    gathers from the small artist side. One copy instead of two also halves the memory. The
-    ranges are cut once: slicing a CSR copies it. The fused products walk each range in
-    blocks of listeners so that a listeners x width matrix (Ω, or ``Mᵀ·Q`` inside ``M·Mᵀ·Q``)
-    never exists whole.
+    Every product is read from the listener-major (transposed) arrays: ``M·Z`` scatters each
+    listener's row of ``Z`` into the artist side (the listener rows are read in order and the
+    artist side is small enough to stay in cache), which measured 1.5x faster than gathering
+    random listener rows through the artist-major arrays; ``Mᵀ·Y`` gathers from the small
+    artist side. One copy instead of two also halves the memory. The ranges are cut once:
+    slicing a CSR copies it. The fused products walk each range in blocks of listeners so
+    that a listeners x width matrix (Ω, or ``Mᵀ·Q`` inside ``M·Mᵀ·Q``) never exists whole.
     """
 
     def __init__(self, matrix: sp.spmatrix, dtype: type = np.float32, parts: int | None = None,
                  row_rank: np.ndarray | None = None, block_rows: int = 1 << 15):
-        """``row_rank``: the number each artist row takes in the products (``dot`` returns and
-        ``tdot`` takes rows in that order), e.g. most listened first, so the rows touched
+        """``row_rank``: the number each artist row takes in the products (they return and
+        take artist rows in that order), e.g. most listened first, so the rows touched
         most often sit together in cache. ``block_rows``: listeners per block of the fused
         products (``dot_generated``, ``gram_dot``, ``tgram``)."""
         self.block_rows = block_rows
@@ -88,22 +87,12 @@ class ListenerChunks:
         self.ranges = split_by_nnz(by_listener.indptr, parts or worker_count())
         self.chunks = [by_listener[a:b] for a, b in self.ranges]
 
-    def dot(self, dense: np.ndarray) -> np.ndarray:
-        """``matrix @ dense`` (dense: listeners x width): per-range partial sums, added."""
-
-        def one(i: int) -> np.ndarray:
-            a, b = self.ranges[i]
-            return _as_columns(self.chunks[i], self.shape[0]) @ dense[a:b]
-
-        return _sum(parallel_map(one, range(len(self.chunks))))
-
-    def _fused(self, step: Callable[[int, sp.csr_matrix, np.ndarray | None], np.ndarray]
-               ) -> np.ndarray:
-        """Run ``step(first listener, block, accumulator)`` over blocks of ``block_rows``
-        listeners (views, not copies), one range per worker, and add the workers' results."""
+    def _fused(self, part: Callable[[int, sp.csr_matrix], np.ndarray]) -> np.ndarray:
+        """The sum of ``part(first listener, block)`` over blocks of ``block_rows`` listeners
+        (views, not copies), one range per worker."""
         rows = self.block_rows
 
-        def one(i: int) -> np.ndarray:
+        def one(i: int) -> np.ndarray | None:
             (a, b), chunk = self.ranges[i], self.chunks[i]
             acc = None
             for s in range(0, b - a, rows):
@@ -112,7 +101,11 @@ class ListenerChunks:
                 block = sp.csr_matrix(
                     (chunk.data[lo:hi], chunk.indices[lo:hi], chunk.indptr[s : e + 1] - lo),
                     shape=(e - s, chunk.shape[1]))
-                acc = step(a + s, block, acc)
+                got = part(a + s, block)
+                if acc is None:
+                    acc = got
+                else:
+                    acc += got
             return acc
 
         return _sum([acc for acc in parallel_map(one, range(len(self.chunks)))
@@ -121,12 +114,8 @@ class ListenerChunks:
     def dot_generated(self, rows: Callable[[int, int], np.ndarray]) -> np.ndarray:
         """``matrix @ dense`` where ``rows(a, b)`` gives dense's rows a..b: the listener-side
         matrix (a random test matrix) is made a block at a time and never held whole."""
-
-        def step(first: int, block: sp.csr_matrix, acc: np.ndarray | None) -> np.ndarray:
-            part = _as_columns(block, self.shape[0]) @ rows(first, first + block.shape[0])
-            return part if acc is None else _add(acc, part)
-
-        return self._fused(step)
+        return self._fused(lambda first, block: _as_columns(block, self.shape[0])
+                           @ rows(first, first + block.shape[0]))
 
     def gram_dot(self, dense: np.ndarray) -> np.ndarray:
         """``matrix @ (matrix.T @ dense)`` without the listeners x width product in between (a
@@ -145,12 +134,11 @@ class ListenerChunks:
     def tgram(self, dense: np.ndarray) -> np.ndarray:
         """``(matrix.T @ dense)ᵀ · (matrix.T @ dense)`` accumulated in float64, block by block."""
 
-        def step(first: int, block: sp.csr_matrix, acc: np.ndarray | None) -> np.ndarray:
+        def part(first: int, block: sp.csr_matrix) -> np.ndarray:
             z = (block @ dense).astype(np.float64)
-            part = z.T @ z
-            return part if acc is None else _add(acc, part)
+            return z.T @ z
 
-        return self._fused(step)
+        return self._fused(part)
 
     def tdot(self, dense: np.ndarray) -> np.ndarray:
         """``matrix.T @ dense`` (dense: artists x width)."""
@@ -168,11 +156,6 @@ def _as_columns(listener_rows: sp.csr_matrix, n_artists: int) -> sp.csc_matrix:
     """A block of listener rows read as the artists x listeners columns it is (no copy)."""
     return sp.csc_matrix((listener_rows.data, listener_rows.indices, listener_rows.indptr),
                          shape=(n_artists, listener_rows.shape[0]))
-
-
-def _add(acc: np.ndarray, part: np.ndarray) -> np.ndarray:
-    acc += part
-    return acc
 
 
 def _sum(parts: list[np.ndarray]) -> np.ndarray:

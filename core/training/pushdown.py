@@ -35,7 +35,7 @@ import pandas as pd
 
 from core.errors import InsightsError
 from core.progress import ProgressCallback, no_progress
-from core.training.factorization import N_ITER, OVERSAMPLES, flip_signs, orthonormalize
+from core.training.factorization import N_ITER, OVERSAMPLES, orthonormalize, ritz
 from core.training.random_signs import PRIME, coefficients
 from core.training.similarity import HybridSimilarity
 from core.warehouse import pushdown_sql as q
@@ -186,11 +186,7 @@ class PushdownSVD:
 
         # Y = A·Aᵀ·Q: the Rayleigh-Ritz matrix Qᵀ·A·Aᵀ·Q holds the squared singular values
         gram = Q.T @ Y
-        eigenvalues, vectors = np.linalg.eigh((gram + gram.T) / 2)
-        order = np.argsort(eigenvalues)[::-1][:k]
-        sigma = np.sqrt(np.clip(eigenvalues[order], 0.0, None))
-        vectors = vectors[:, order] * flip_signs(Q @ vectors[:, order])
-        features = Q @ (vectors * sigma)
+        features, sigma, _ = ritz(Q, (gram + gram.T) / 2, k)
         runner.drop(q.USER_SIDE, q.ARTIST_SIDE)  # listeners x l numbers, no longer read
         variance = runner.fetch(q.variance_sql())
         runner.scanned("total variance", q.WEIGHTED, rows, 2, times=2)
