@@ -115,6 +115,20 @@ def test_pushdown_matches_in_memory_on_the_demo(demo_in_memory: dict[str, Any],
     assert counts["bytes_fetched"] < (counts["passes"] + 1) * (len(ids) * (width + 1) * 8) + 10**6
 
 
+def test_pushdown_features_follow_the_training_params(demo_warehouse_path: Path,
+                                                     demo_in_memory: dict[str, Any]) -> None:
+    # the seed and the listener normalization reach the warehouse as they reach the pipeline:
+    # plain log1p input and seed 1, pushed down, equal the in-memory SVD of the same
+    params = TrainingParams(random_state=1, normalize_listeners=False)
+    _, features, sigma, _, _ = pushdown_features(DuckDBWarehouse(demo_warehouse_path), params)
+    listens = demo_in_memory["listens"]
+    plain = LogWeighting(normalize_listeners=False).fit_transform(listens.streams)
+    svd = SVDFeatures(params.num_features, random_state=1)
+    in_memory = svd.fit_transform(plain, listener_ids=listens.user_ids)
+    np.testing.assert_allclose(sigma, svd.singular_values_, rtol=1e-6)
+    assert subspace_distance(features, in_memory) < 1e-5
+
+
 def test_shared_listeners_counted_in_the_warehouse(demo_warehouse_path: Path,
                                                     demo_in_memory: dict[str, Any],
                                                     demo_pushdown: tuple[Any, ...]) -> None:

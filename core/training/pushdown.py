@@ -229,12 +229,15 @@ def pushdown_features(
     ``artist_ids`` (ascending, the artists with at least ``params.min_listeners`` listeners),
     so ``Normalizer().fit_transform(features)`` continues the pipeline unchanged.
     ``warehouse_or_connection`` is a DuckDB or Snowpark warehouse, a DuckDB connection or a
-    Snowpark session; ``params`` a ``TrainingParams`` (its num_features and min_listeners).
+    Snowpark session; ``params`` a ``TrainingParams`` (its num_features, min_listeners,
+    random_state and normalize_listeners, as the pipeline passes them).
     """
     svd = PushdownSVD(
         n_components=getattr(params, "num_features", 128),
         min_listeners=getattr(params, "min_listeners", 2),
         memory_limit=memory_limit,
+        random_state=getattr(params, "random_state", 0),
+        normalize_listeners=getattr(params, "normalize_listeners", True),
     ).fit(warehouse_or_connection, progress or no_progress)
     counts = {**svd.counts_, "listeners": svd.listeners_, "streams": svd.streams_}
     return (svd.artist_ids_, svd.features_, svd.singular_values_,
