@@ -19,7 +19,7 @@ def matrices() -> MarketMatrices:
 
 def _named(matrices: MarketMatrices, block_frames: list[pd.DataFrame]) -> pd.DataFrame:
     frame = pd.concat(block_frames, ignore_index=True)
-    frame["territory"] = matrices.territories[frame.pop("territory_code").to_numpy()]
+    frame["territory"] = matrices.charts.territories[frame.pop("territory_code").to_numpy()]
     return frame.sort_values(["row", "territory"], ignore_index=True)
 
 

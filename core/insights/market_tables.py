@@ -91,7 +91,7 @@ def _long(matrices: MarketMatrices, block: MarketBlock, min_peers: int) -> pd.Da
     merge, concat and sort cost more than its arithmetic.
     """
     territories, cells = block.territories, block.cells
-    n_territories = len(matrices.territories)
+    n_territories = len(matrices.charts.territories)
     t_row, t_code = territories["row"].to_numpy(), territories["territory_code"].to_numpy()
     c_row, c_code = cells["row"].to_numpy(), cells["territory_code"].to_numpy()
     cell = cells["cell"].to_numpy()
@@ -115,17 +115,17 @@ def _long(matrices: MarketMatrices, block: MarketBlock, min_peers: int) -> pd.Da
     store_rank = np.concatenate([cell, np.zeros(len(territories), cell.dtype)])
     sort = np.lexsort((store_rank, is_total, code, row))
     row, code, is_total = row[sort], code[sort], is_total[sort]
-    store = np.concatenate([matrices.stores[cell], np.full(len(territories), TOTAL, object)])[sort]
+    store = np.concatenate([matrices.charts.stores[cell], np.full(len(territories), TOTAL, object)])[sort]
     actual = both("actual_streams")[sort]
     peer_share = both("peer_share")[sort]
-    own_total = matrices.totals[row]
+    own_total = matrices.charts.totals[row]
     artist_share = np.divide(actual, own_total, out=np.zeros(len(row)), where=own_total > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         lift = np.where(peer_share > 0, artist_share / peer_share, np.nan)
     peers = np.concatenate([cell_peers, t_peers])[sort]
     return pd.DataFrame({
         "row": row,
-        "territory": matrices.territories[code],
+        "territory": matrices.charts.territories[code],
         "store": store,
         "actual_streams": actual,
         "modeled_streams": both("modeled_streams")[sort],

@@ -68,18 +68,14 @@ class MarketBlock:
 class MarketMatrices:
     """The chart streams of some artists (all by default) and of their market peers, as sparse
     matrices over (country, store) cells, read block by block. The chart matrices are the
-    model's (built once per model, ``_charts``); only the peer weights are per question."""
+    model's (``charts``, built once per model); only the peer weights are per question."""
 
     def __init__(self, model: Model, rows: np.ndarray | None = None) -> None:
         n = len(model.artists)
         self.rows = np.arange(n, dtype=np.int64) if rows is None else np.unique(
             np.asarray(rows, dtype=np.int64))
         self.weights = _peer_weights(model, self.rows)
-        charts = _charts(model)
-        self.cells, self.territories = charts.cells, charts.territories
-        self.cell_territory, self.stores = charts.cell_territory, charts.stores
-        self.streams, self.to_territory = charts.streams, charts.to_territory
-        self.totals, self.shares, self.in_territory = charts.totals, charts.shares, charts.in_territory
+        self.charts = charts_of(model)
 
     def blocks(self, size: int = BLOCK_ARTISTS) -> Iterator[MarketBlock]:
         """The asked artists' numbers, ``size`` artists at a time, in row order."""
@@ -90,23 +86,24 @@ class MarketMatrices:
         """The numbers of the asked artists at positions ``start:stop`` of ``rows``."""
         rows = self.rows[start:stop]
         weights = self.weights[start:stop]
-        actual = self.streams[rows]
-        modeled = weights @ self.streams
-        share = weights @ self.shares
-        evidence = (weights > 0).astype(np.float64) @ self.in_territory
-        to_territory = self.to_territory
+        charts = self.charts
+        actual = charts.streams[rows]
+        modeled = weights @ charts.streams
+        share = weights @ charts.shares
+        evidence = (weights > 0).astype(np.float64) @ charts.in_territory
+        to_territory = charts.to_territory
         territories = _numbers(rows, actual @ to_territory, modeled @ to_territory,
-                               share @ to_territory, self.totals)
+                               share @ to_territory, charts.totals)
         territories["peers_with_data"] = _values_at(
             _entries(evidence), territories["position"].to_numpy(),
-            territories["column"].to_numpy(), len(self.territories)).astype(np.int64)
+            territories["column"].to_numpy(), len(charts.territories)).astype(np.int64)
         territories = territories.rename(columns={"column": "territory_code"})
-        cells = _numbers(rows, actual, modeled, share, self.totals).rename(columns={"column": "cell"})
-        cells.insert(2, "territory_code", self.cell_territory[cells["cell"].to_numpy()])
+        cells = _numbers(rows, actual, modeled, share, charts.totals).rename(columns={"column": "cell"})
+        cells.insert(2, "territory_code", charts.cell_territory[cells["cell"].to_numpy()])
         return MarketBlock(territories.drop(columns="position"), cells.drop(columns="position"))
 
 
-class _Charts:
+class ChartMatrices:
     """Every artist's chart streams over (country, store) cells, and what the products read
     from them: the same for every question to one model, so built once (a one-artist answer
     spent most of its time here)."""
@@ -140,17 +137,17 @@ class _Charts:
             ((self.streams @ self.to_territory) > 0).astype(np.float64))
 
 
-#: ``_Charts`` by model, dropped with the model (a model is not hashable: keyed by id, checked
+#: ``ChartMatrices`` by model, dropped with the model (a model is not hashable: keyed by id, checked
 #: against a weak reference)
-_CHARTS: dict[int, tuple[weakref.ref, _Charts]] = {}
+_CHARTS: dict[int, tuple[weakref.ref, ChartMatrices]] = {}
 
 
-def _charts(model: Model) -> _Charts:
+def charts_of(model: Model) -> ChartMatrices:
     key = id(model)
     hit = _CHARTS.get(key)
     if hit is not None and hit[0]() is model:
         return hit[1]
-    charts = _Charts(model)
+    charts = ChartMatrices(model)
     _CHARTS[key] = (weakref.ref(model, lambda _, key=key: _CHARTS.pop(key, None)), charts)
     return charts
 

@@ -292,14 +292,15 @@ def territory_peers(model: Model, row: int, territory: str) -> pd.DataFrame:
     if len(peers) == 0 or model.markets.empty:
         return empty
     matrices = MarketMatrices(model, np.array([row]))  # the numbers markets.py computes
-    column = int(np.searchsorted(matrices.territories, territory))
-    if column == len(matrices.territories) or matrices.territories[column] != territory:
+    charts = matrices.charts
+    column = int(np.searchsorted(charts.territories, territory))
+    if column == len(charts.territories) or charts.territories[column] != territory:
         return empty
     peer_weights = matrices.weights[0]
     peer_rows = peer_weights.indices.astype(np.int64)
-    in_territory = matrices.to_territory[:, column]
-    there = np.asarray((matrices.streams[peer_rows] @ in_territory).todense()).ravel()
-    peer_share = np.asarray((matrices.shares[peer_rows] @ in_territory).todense()).ravel()
+    in_territory = charts.to_territory[:, column]
+    there = np.asarray((charts.streams[peer_rows] @ in_territory).todense()).ravel()
+    peer_share = np.asarray((charts.shares[peer_rows] @ in_territory).todense()).ravel()
     keep = there > 0
     if not keep.any():
         return empty
@@ -308,7 +309,7 @@ def territory_peers(model: Model, row: int, territory: str) -> pd.DataFrame:
     streams = there[keep]
     share = peer_share[keep]
     similarity = pd.Series(sims, index=peers).groupby(level=0).max()
-    artist_total = float(matrices.totals[row])
+    artist_total = float(charts.totals[row])
     expected = artist_total * weight * share
     expected_sum = float(expected.sum())
     frame = pd.DataFrame({

@@ -95,7 +95,7 @@ def _chosen_cells(matrices: MarketMatrices, block: MarketBlock, top_n: int) -> p
     cells = block.cells[["row", "territory_code", "cell", "actual_streams", "modeled_streams",
                          "expected_streams", "gap"]]
     out = chosen.merge(cells, on=["row", "territory_code"], how="inner")
-    out["store"] = matrices.stores[out["cell"].to_numpy()]
+    out["store"] = matrices.charts.stores[out["cell"].to_numpy()]
     return out.sort_values(["row", "kind_order", "rank", "store"], kind="stable", ignore_index=True)
 
 
@@ -120,7 +120,7 @@ def geographic_table(model: Model, top_n: int = DEFAULT_MARKETS) -> pd.DataFrame
     rows = out["row"].to_numpy()
     return pd.DataFrame({
         "artist": model.artists["artistname"].to_numpy(dtype=object)[rows],
-        "territory": matrices.territories[out["territory_code"].to_numpy()],
+        "territory": matrices.charts.territories[out["territory_code"].to_numpy()],
         "store": out["store"].to_numpy(dtype=object),
         "actual_streams": out["actual_streams"].to_numpy(np.float64),
         "modeled_streams": out["modeled_streams"].to_numpy(np.float64),
