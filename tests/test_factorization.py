@@ -29,13 +29,27 @@ def test_fused_products_equal_the_plain_ones(block_rows: int) -> None:
     q = np.random.default_rng(2).standard_normal((m.shape[0], 9)).astype(np.float32)
     ids = np.arange(m.shape[1]) * 3 + 11
     omega = signs(ids, coefficients(9))
-    np.testing.assert_allclose(chunks.dot_generated(lambda a, b: signs(ids[a:b], coefficients(9))),
-                               permuted @ omega, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(chunks.dot_signs(ids, coefficients(9)), permuted @ omega,
+                               rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(chunks.gram_dot(q), permuted @ (permuted.T @ q),
                                rtol=1e-4, atol=1e-3)
     z = (permuted.T @ q).astype(np.float64)
     np.testing.assert_allclose(chunks.tgram(q), z.T @ z, rtol=1e-4, atol=1e-3)
     np.testing.assert_allclose(chunks.tdot(q), permuted.T @ q, rtol=1e-5, atol=1e-4)
+
+
+def test_the_compiled_test_matrix_is_the_one_the_warehouse_draws() -> None:
+    # one listen each, of weight 1: A·Ω is Ω's rows themselves, so the compiled signs must be
+    # exactly random_signs.signs (the integers omega_sql computes), ids near 2⁶³ included
+    ids = np.array([0, 1, 2**31 - 2, 2**31 - 1, 2**31, 12_345_678_901, 2**63 - 1, 7], np.int64)
+    one_each = sp.csr_matrix((np.ones(len(ids)), (np.arange(len(ids)), np.arange(len(ids)))))
+    for width, state in ((1, 0), (37, 3), (256, 0)):
+        coeffs = coefficients(width, state)
+        got = ListenerChunks(one_each, parts=2).dot_signs(ids, coeffs)
+        np.testing.assert_array_equal(got, signs(ids, coeffs))
+    # a listener with no listens adds nothing
+    empty = sp.csr_matrix((2, 3), dtype=np.float32)
+    assert not ListenerChunks(empty).dot_signs(np.arange(3), coefficients(4)).any()
 
 
 def test_svd_finds_the_exact_spectrum_with_or_without_loadings() -> None:

@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from core.training.matrix import most_listened_first
 from core.training.parallel import ListenerChunks
-from core.training.random_signs import coefficients, signs
+from core.training.random_signs import coefficients
 
 #: power iterations and extra random directions, in memory and pushed down (``PushdownSVD``)
 N_ITER = 2
@@ -64,9 +64,9 @@ class SVDFeatures(TransformerMixin, BaseEstimator):
         coeffs = coefficients(width, self.random_state)
         # the listener-side matrices (Ω, Aᵀ·Q: a gigabyte each at 50M listens) are only ever
         # made a block of listeners at a time, inside the fused products
-        Y = A.dot_generated(lambda a, b: signs(ids[a:b], coeffs))
+        Y = A.dot_signs(ids, coeffs)
         for _ in range(self.n_iter):
-            Y = A.gram_dot(orthonormalize(Y).astype(np.float32))
+            Y = A.gram_dot(orthonormalize(Y, passes=1).astype(np.float32))
         Q = orthonormalize(Y)
         # Qᵀ·A = Zᵀ with Z = Aᵀ·Q (listeners x width): Zᵀ·Z = Ub·Σ²·Ubᵀ, U = Q·Ub, V = Z·Ub/Σ
         Q32 = Q.astype(np.float32)
@@ -106,15 +106,17 @@ def flip_signs(U: np.ndarray) -> np.ndarray:
     return np.where(top < 0, -1.0, 1.0)
 
 
-def orthonormalize(Y: np.ndarray) -> np.ndarray:
+def orthonormalize(Y: np.ndarray, passes: int = 2) -> np.ndarray:
     """Orthonormal columns spanning ``Y`` (tall and thin), through its small Gram matrix.
 
     Twice-applied Cholesky-style QR (here with ``eigh``, which also drops directions that
     vanished): two GEMMs and a tiny eigenproblem, where LAPACK's Householder QR of a 100,000 x
-    128 matrix was measured at seconds on this project's 2-core machines.
+    128 matrix was measured at seconds on this project's 2-core machines. ``passes=1`` between
+    power iterations, where only the span and its conditioning matter (the second pass
+    restores orthogonality to machine precision, which only the last basis needs).
     """
     Y = np.asarray(Y, np.float64)
-    for _ in range(2):
+    for _ in range(passes):
         w, V = np.linalg.eigh(Y.T @ Y)
         keep = w > max(w.max(), 0.0) * 1e-12
         Y = Y @ (V[:, keep] / np.sqrt(w[keep]))

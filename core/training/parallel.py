@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from core.training.svd_kernels import add_gram_dot
+from core.training.svd_kernels import add_dot_signs, add_gram_dot
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -77,7 +77,7 @@ class ListenerChunks:
         """``row_rank``: the number each artist row takes in the products (they return and
         take artist rows in that order), e.g. most listened first, so the rows touched
         most often sit together in cache. ``block_rows``: listeners per block of the fused
-        products (``dot_generated``, ``gram_dot``, ``tgram``)."""
+        products (``gram_dot``, ``tgram``)."""
         self.block_rows = block_rows
         by_listener = sp.csr_matrix(matrix, dtype=dtype).T.tocsr()
         if row_rank is not None:
@@ -111,11 +111,20 @@ class ListenerChunks:
         return _sum([acc for acc in parallel_map(one, range(len(self.chunks)))
                      if acc is not None])
 
-    def dot_generated(self, rows: Callable[[int, int], np.ndarray]) -> np.ndarray:
-        """``matrix @ dense`` where ``rows(a, b)`` gives dense's rows a..b: the listener-side
-        matrix (a random test matrix) is made a block at a time and never held whole."""
-        return self._fused(lambda first, block: _as_columns(block, self.shape[0])
-                           @ rows(first, first + block.shape[0]))
+    def dot_signs(self, ids: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
+        """``matrix @ Ω`` for the random test matrix Ω whose row for listener ``ids[j]`` is
+        ``core.training.random_signs.signs``: a compiled pass per range that makes each
+        listener's row of Ω as it goes, so Ω is never held (a gigabyte at a million listeners)."""
+        ids = np.asarray(ids, np.int64)
+        coeffs = np.ascontiguousarray(coeffs, np.int64)
+
+        def one(i: int) -> np.ndarray:
+            (a, b), chunk = self.ranges[i], self.chunks[i]
+            out = np.zeros((self.shape[0], len(coeffs)), chunk.dtype)
+            add_dot_signs(chunk.indptr, chunk.indices, chunk.data, ids[a:b], coeffs, out)
+            return out
+
+        return _sum(parallel_map(one, range(len(self.chunks))))
 
     def gram_dot(self, dense: np.ndarray) -> np.ndarray:
         """``matrix @ (matrix.T @ dense)`` without the listeners x width product in between (a
@@ -150,12 +159,6 @@ class ListenerChunks:
 
         parallel_map(one, range(len(self.chunks)))
         return out
-
-
-def _as_columns(listener_rows: sp.csr_matrix, n_artists: int) -> sp.csc_matrix:
-    """A block of listener rows read as the artists x listeners columns it is (no copy)."""
-    return sp.csc_matrix((listener_rows.data, listener_rows.indices, listener_rows.indptr),
-                         shape=(n_artists, listener_rows.shape[0]))
 
 
 def _sum(parts: list[np.ndarray]) -> np.ndarray:

@@ -378,13 +378,19 @@ def _attach_genres(artists: pd.DataFrame, genres: pd.DataFrame) -> pd.DataFrame:
     """Join ARTIST_IDS_SINGLE_GENRE by name: exact spelling first, then normalized."""
     genres = genres.dropna(subset=["artistname"]).copy()
     exact = genres.drop_duplicates("artistname").set_index("artistname")
-    genres["key"] = genres["artistname"].map(normalize_name)
-    loose = genres.drop_duplicates("key").set_index("key")
     out = artists.copy()
-    for column, target in (("genreid", "genre"), ("countrylist", "countrylist")):
-        by_exact = out["artistname"].map(exact[column])
-        by_loose = out["artistname"].map(normalize_name).map(loose[column])
-        out[target] = by_exact.fillna(by_loose)
+    columns = (("genreid", "genre"), ("countrylist", "countrylist"))
+    for column, target in columns:
+        out[target] = out["artistname"].map(exact[column])
+    # names are normalized (slow: Unicode decomposition per name) only where the exact
+    # spelling found nothing
+    missing = out["genre"].isna() | out["countrylist"].isna()
+    if missing.any():
+        genres["key"] = genres["artistname"].map(normalize_name)
+        loose = genres.drop_duplicates("key").set_index("key")
+        keys = out.loc[missing, "artistname"].map(normalize_name)
+        for column, target in columns:
+            out.loc[missing, target] = out.loc[missing, target].fillna(keys.map(loose[column]))
     out["countrylist"] = out["countrylist"].map(_clean_countrylist)
     out["genre"] = out["genre"].map(lambda g: g.strip() if isinstance(g, str) and g.strip() else None)
     return out

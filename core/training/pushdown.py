@@ -170,7 +170,7 @@ class PushdownSVD:
         Y = self._artist_side(runner, width, n_artists, rows)
         step("A·Ω")
         for i in range(self.n_iter + 1):
-            Q = orthonormalize(Y)
+            Q = orthonormalize(Y, passes=2 if i == self.n_iter else 1)  # as SVDFeatures
             lap("python")
             frame = pd.DataFrame(Q, columns=[f"c{j}" for j in range(Q.shape[1])])
             frame.insert(0, "artist", self.artist_ids_)
