@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from core.training.svd_kernels import add_dot_signs, add_gram_dot
+from core.training.svd_kernels import add_dot_signs, add_gram_dot, gather_rows
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -143,9 +143,13 @@ class ListenerChunks:
     def tgram(self, dense: np.ndarray) -> np.ndarray:
         """``(matrix.T @ dense)ᵀ · (matrix.T @ dense)`` accumulated in float64, block by block."""
 
+        dense = np.ascontiguousarray(dense, dtype=self.chunks[0].dtype)
+
         def part(first: int, block: sp.csr_matrix) -> np.ndarray:
-            z = (block @ dense).astype(np.float64)
-            return z.T @ z
+            z = np.empty((block.shape[0], dense.shape[1]), dense.dtype)
+            gather_rows(block.indptr, block.indices, block.data, dense, z)
+            z64 = z.astype(np.float64)
+            return z64.T @ z64
 
         return self._fused(part)
 

@@ -60,3 +60,19 @@ def add_dot_signs(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, ids
             target = out[indices[j]]
             for c in range(width):
                 target[c] += value * omega[c]
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def gather_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, dense: np.ndarray,
+                out: np.ndarray) -> None:
+    """``out = B·dense`` for ``B`` given as CSR listener rows: each listener's row of
+    ``Aᵀ·Q`` (scipy's product of the same runs a scalar loop; this one is SIMD over columns)."""
+    width = dense.shape[1]
+    for listener in range(len(indptr) - 1):
+        z = out[listener]
+        z[:] = 0.0
+        for j in range(indptr[listener], indptr[listener + 1]):
+            value = data[j]
+            row = dense[indices[j]]
+            for c in range(width):
+                z[c] += value * row[c]
