@@ -16,6 +16,18 @@ import numpy as np
 from core.training.random_signs import PRIME
 
 
+@numba.njit(cache=True, nogil=True, fastmath=True, inline="always")
+def _listener_row(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, dense: np.ndarray,
+                  listener: int, z: np.ndarray) -> None:
+    """``z =`` the listener's row of ``Bᵀ·dense`` (its artists' rows of ``dense``, weighted)."""
+    z[:] = 0.0
+    for j in range(indptr[listener], indptr[listener + 1]):
+        value = data[j]
+        row = dense[indices[j]]
+        for c in range(dense.shape[1]):
+            z[c] += value * row[c]
+
+
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def add_gram_dot(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
                  dense: np.ndarray, out: np.ndarray) -> None:
@@ -25,12 +37,7 @@ def add_gram_dot(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray,
     width = dense.shape[1]
     z = np.empty(width, dense.dtype)
     for listener in range(len(indptr) - 1):
-        z[:] = 0.0
-        for j in range(indptr[listener], indptr[listener + 1]):
-            value = data[j]
-            row = dense[indices[j]]
-            for c in range(width):
-                z[c] += value * row[c]
+        _listener_row(indptr, indices, data, dense, listener, z)
         for j in range(indptr[listener], indptr[listener + 1]):
             value = data[j]
             target = out[indices[j]]
@@ -67,12 +74,5 @@ def gather_rows(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, dense
                 out: np.ndarray) -> None:
     """``out = B·dense`` for ``B`` given as CSR listener rows: each listener's row of
     ``Aᵀ·Q`` (scipy's product of the same runs a scalar loop; this one is SIMD over columns)."""
-    width = dense.shape[1]
     for listener in range(len(indptr) - 1):
-        z = out[listener]
-        z[:] = 0.0
-        for j in range(indptr[listener], indptr[listener + 1]):
-            value = data[j]
-            row = dense[indices[j]]
-            for c in range(width):
-                z[c] += value * row[c]
+        _listener_row(indptr, indices, data, dense, listener, out[listener])
