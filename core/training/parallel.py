@@ -111,6 +111,19 @@ class ListenerChunks:
         return _sum([acc for acc in parallel_map(one, range(len(self.chunks)))
                      if acc is not None])
 
+    def _scattered(self, width: int,
+                   add: Callable[[int, sp.csr_matrix, np.ndarray], None]) -> np.ndarray:
+        """The sum over listener ranges of what ``add(range index, chunk, out)`` scatters into
+        an artists x ``width`` zero matrix, one range (and one accumulator) per worker."""
+
+        def one(i: int) -> np.ndarray:
+            chunk = self.chunks[i]
+            out = np.zeros((self.shape[0], width), chunk.dtype)
+            add(i, chunk, out)
+            return out
+
+        return _sum(parallel_map(one, range(len(self.chunks))))
+
     def dot_signs(self, ids: np.ndarray, coeffs: np.ndarray) -> np.ndarray:
         """``matrix @ Ω`` for the random test matrix Ω whose row for listener ``ids[j]`` is
         ``core.training.random_signs.signs``: a compiled pass per range that makes each
@@ -118,27 +131,19 @@ class ListenerChunks:
         ids = np.asarray(ids, np.int64)
         coeffs = np.ascontiguousarray(coeffs, np.int64)
 
-        def one(i: int) -> np.ndarray:
-            (a, b), chunk = self.ranges[i], self.chunks[i]
-            out = np.zeros((self.shape[0], len(coeffs)), chunk.dtype)
+        def add(i: int, chunk: sp.csr_matrix, out: np.ndarray) -> None:
+            a, b = self.ranges[i]
             add_dot_signs(chunk.indptr, chunk.indices, chunk.data, ids[a:b], coeffs, out)
-            return out
 
-        return _sum(parallel_map(one, range(len(self.chunks))))
+        return self._scattered(len(coeffs), add)
 
     def gram_dot(self, dense: np.ndarray) -> np.ndarray:
         """``matrix @ (matrix.T @ dense)`` without the listeners x width product in between (a
         gigabyte at a million listeners): a compiled pass per range, one listener at a time
         (``core.training.svd_kernels``)."""
         dense = np.ascontiguousarray(dense, dtype=self.chunks[0].dtype)
-
-        def one(i: int) -> np.ndarray:
-            chunk = self.chunks[i]
-            out = np.zeros((self.shape[0], dense.shape[1]), dense.dtype)
-            add_gram_dot(chunk.indptr, chunk.indices, chunk.data, dense, out)
-            return out
-
-        return _sum(parallel_map(one, range(len(self.chunks))))
+        return self._scattered(dense.shape[1], lambda i, chunk, out: add_gram_dot(
+            chunk.indptr, chunk.indices, chunk.data, dense, out))
 
     def tgram(self, dense: np.ndarray) -> np.ndarray:
         """``(matrix.T @ dense)ᵀ · (matrix.T @ dense)`` accumulated in float64, block by block."""
