@@ -88,7 +88,8 @@ def work_memory(db: str, similarity: str = "hybrid", mode: str = "memory",
 
     warehouse = (DuckDBWarehouse(db, memory_limit=duckdb_memory, temp_directory=duckdb_temp)
                  if duckdb_temp else DuckDBWarehouse(db, memory_limit=duckdb_memory))
-    model = train(warehouse, TrainingParams(mode=mode, similarity=similarity, **params))
+    model = train(warehouse, TrainingParams(mode=mode, similarity=similarity,
+                                            **{k: v for k, v in params.items() if v is not None}))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         ModelStore(tmp).save(model)
@@ -200,16 +201,10 @@ def worker(args: argparse.Namespace) -> int:
     elif args.worker == "cosine":
         out = work_memory(args.db, "cosine")
     elif args.worker == "pushdown-train":
-        if args.pushdown_n_iter is not None:
-            # a benchmark-only knob: fewer SVD passes where the full run does not fit a
-            # session (memory and bytes fetched do not depend on the number of passes)
-            import functools
-
-            from core.training import pipeline
-            from core.training.pushdown import PushdownSVD
-            pipeline.PushdownSVD = functools.partial(PushdownSVD, n_iter=args.pushdown_n_iter)
+        # fewer SVD passes where the full run does not fit a session (memory and bytes
+        # fetched do not depend on the number of passes)
         out = work_memory(args.db, mode="pushdown", duckdb_memory=args.duckdb_memory,
-                          duckdb_temp=args.duckdb_temp)
+                          duckdb_temp=args.duckdb_temp, power_iterations=args.pushdown_n_iter)
     else:
         out = {"seed": work_seed, "implicit": work_implicit}[args.worker](args.db)
     out["wall"] = round(time.perf_counter() - start, 3)

@@ -17,7 +17,7 @@ from core.training.mode import MEMORY_BYTES_PER_ROW, choose_mode, plan_mode, tra
 from core.training.neighbours import shared_listeners
 from core.warehouse import pushdown_sql
 from core.warehouse.duckdb import DuckDBWarehouse
-from tests.conftest import community_listens
+from tests.conftest import community_listens, listens_frame
 from tests.test_cli import run
 
 GIB = 2**30
@@ -164,3 +164,23 @@ def test_duckdb_memory_limit_setting_reaches_the_pushed_down_training(
         assert runner.memory_bytes == 300 * 2**20
     with open_runner(warehouse, "200MiB") as runner:  # an explicit argument wins
         assert runner.memory_bytes == 200 * 2**20
+
+
+def test_power_iterations_reach_both_executions(make_warehouse) -> None:
+    """``power_iterations`` sets the SVD's passes in memory and in the warehouse alike: at 0 the
+    two executions still agree with each other, and differ from the default's features (more
+    artists than the sketch's 4 + OVERSAMPLES directions, so that the sketch is not exact)."""
+    rng = np.random.default_rng(3)
+    rows = [(f"Artist {a}", a, f"user{u}", u, int(rng.integers(1, 50)))
+            for u in range(300) for a in rng.choice(300, size=20, replace=False)]
+    warehouse = make_warehouse(listens_frame(rows))
+    quick = {mode: train(warehouse, TrainingParams(mode=mode, num_features=4, num_clusters=2,
+                                                   power_iterations=0))
+             for mode in ("memory", "pushdown")}
+    default = train(warehouse, TrainingParams(mode="memory", num_features=4, num_clusters=2))
+    assert quick["pushdown"].manifest["params"]["power_iterations"] == 0
+    assert default.manifest["params"]["power_iterations"] == N_ITER > 0
+    np.testing.assert_allclose(quick["pushdown"].features, quick["memory"].features, atol=1e-4)
+    assert np.abs(quick["memory"].features - default.features).max() > 1e-3
+    with pytest.raises(InsightsError, match="power_iterations"):
+        train(warehouse, TrainingParams(power_iterations=-1))

@@ -25,7 +25,7 @@ from core.model import Model
 from core.names import normalize_name
 from core.progress import ProgressCallback, StepProgress
 from core.training.clustering import KMeansClusters, SeedMixtureClusters
-from core.training.factorization import SVDFeatures
+from core.training.factorization import N_ITER, SVDFeatures
 from core.training.matrix import build_listen_matrix
 from core.training.mode import MODES, training_mode
 from core.training.neighbours import shared_listeners
@@ -72,6 +72,9 @@ class TrainingParams:
     #: among artists with market data (the map's peers)
     candidates: int = 100
     market_candidates: int = 50
+    #: the randomized SVD's power iterations, in both executions (2 * n + 3 passes over the
+    #: listens pushed down; fewer trade neighbour stability for time on huge tables)
+    power_iterations: int = N_ITER
     random_state: int = 0
     batch_rows: int = 1_000_000
     #: "memory" reads the listens into this process; "pushdown" runs the passes over them in
@@ -94,6 +97,8 @@ class TrainingParams:
             raise InsightsError("NUM_FEATURES, NUM_CLUSTERS and TOP_K must be at least 1")
         if self.min_listeners < 1:
             raise InsightsError("MIN_LISTENERS must be at least 1")
+        if self.power_iterations < 0:
+            raise InsightsError("power_iterations must be at least 0")
         if self.clustering not in CLUSTERINGS:
             raise InsightsError(f"clustering must be one of {', '.join(CLUSTERINGS)}")
         if self.similarity not in SIMILARITIES:
@@ -202,8 +207,8 @@ def train(
 
     with timer.step("factorize"):
         report("factorize", 0.0, f"factorizing {weighted.shape[0]:,} x {weighted.shape[1]:,}")
-        svd = SVDFeatures(params.num_features, random_state=params.random_state,
-                          keep_components=False)
+        svd = SVDFeatures(params.num_features, n_iter=params.power_iterations,
+                          random_state=params.random_state, keep_components=False)
         raw_features = svd.fit_transform(weighted, listener_ids=listens.user_ids)
         del weighted
     report("factorize", 1.0)
@@ -470,6 +475,7 @@ def _train_pushdown(
                                           params.normalize_listeners)
                 counts.update(replace(stats, pairs=listens.pairs).as_dict())
                 svd = PushdownSVD(params.num_features, params.min_listeners,
+                                  n_iter=params.power_iterations,
                                   random_state=params.random_state).fit_prepared(
                     runner, listens, lambda message, f: report("factorize", f, message))
             counts.update({k: svd.counts_[k] for k in (
