@@ -97,6 +97,16 @@ def test_train_reports_counts_and_writes_a_model(make_warehouse, tmp_path):
     assert {e["name"][:2] for e in json.loads(answer.stdout)["G1 Artist 0"]} == {"G1"}
 
 
+def test_train_takes_the_power_iterations(make_warehouse, tmp_path):
+    env = {"DUCKDB_PATH": str(make_warehouse(community_listens()).path),
+           "MODEL_DIR": str(tmp_path / "models"), "NUM_FEATURES": "4", "NUM_CLUSTERS": "3"}
+    out = run("artist_listener_train", "--quiet", "--json", "--power-iterations", "0", env=env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["params"]["power_iterations"] == 0
+    bad = run("artist_listener_train", "--quiet", "--power-iterations", "-1", env=env)
+    assert bad.returncode == 2 and "power_iterations must be at least 0" in bad.stderr
+
+
 def test_train_on_broken_table_names_the_column(make_warehouse, tmp_path):
     warehouse = make_warehouse(community_listens().drop(columns=["total_streams"]))
     out = run("artist_listener_train", "--quiet",

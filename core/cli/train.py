@@ -10,6 +10,7 @@ from core.cli.common import ProgressBar, run
 from core.config import Settings
 from core.model import ModelStore
 from core.training import TrainingParams, train_and_save
+from core.training.factorization import N_ITER
 from core.training.mode import MODES
 from core.training.pipeline import CLUSTERINGS, SIMILARITIES
 from core.training.summary import format_manifest
@@ -24,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--listener-cap", type=int,
                    help="a listener's most-streamed artists that count for co-listening, 0 for "
                         "all (LISTENER_CAP, default 500)")
+    parser.add_argument("--power-iterations", type=int,
+                   help=f"the SVD's power iterations (default {N_ITER}; fewer passes over a huge table, "
+                        "at some cost in neighbour stability)")
     parser.add_argument("--clustering", choices=sorted(CLUSTERINGS), help="clustering method")
     parser.add_argument("--similarity", choices=SIMILARITIES,
                    help="similar-artist method: hybrid (default, chosen by benchmarks/quality.py) "
@@ -53,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             settings, num_features=args.features, num_clusters=args.clusters,
             min_listeners=args.min_listeners, top_k=args.top_k, clustering=args.clustering,
             similarity=args.similarity, listener_cap=args.listener_cap,
-            random_state=args.seed, mode=args.mode,
+            random_state=args.seed, mode=args.mode, power_iterations=args.power_iterations,
         )
         bar = None if args.quiet else ProgressBar()
         try:
