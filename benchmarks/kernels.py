@@ -27,6 +27,7 @@ import scipy.sparse as sp
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
+from core.evaluation.metrics import neighbour_overlap  # noqa: E402
 from core.training.matrix import build_listen_matrix  # noqa: E402
 from core.training.similarity import HybridSimilarity, bm25_weight, cap_listeners  # noqa: E402
 from core.warehouse.duckdb import DuckDBWarehouse  # noqa: E402
@@ -38,11 +39,6 @@ def timed(label: str, fn, rows: list[tuple[str, float]]):
     rows.append((label, time.perf_counter() - start, time.process_time() - cpu))
     print(f"{label:<58} {rows[-1][1]:7.1f} s wall {rows[-1][2]:7.1f} s cpu", flush=True)
     return out
-
-
-def top10_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    pairs = [(set(x[x >= 0]), set(y[y >= 0])) for x, y in zip(a, b, strict=True)]
-    return float(np.mean([len(x & y) / max(len(x), len(y)) for x, y in pairs if x or y]))
 
 
 def rows_top10(matrix: sp.spmatrix) -> np.ndarray:
@@ -105,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     timed("sparse_dot_topn BM25 product (one signal, top 100)",
           lambda: sp_matmul_topn(weights, sp.csr_matrix(weights.T), top_n=100,
                                  n_threads=os.cpu_count()), rows)
-    overlap = top10_overlap(walk_only.similar(10)[0], rows_top10(rp3))
+    overlap = neighbour_overlap(walk_only.similar(10)[0], rows_top10(rp3))
     print(f"pure RP3beta overlap (ours vs similaripy, top-10): {overlap:.4f}")
     return 0
 

@@ -19,21 +19,17 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.evaluation.metrics import neighbour_overlap
 from core.training import TrainingParams, train
 from core.training.factorization import N_ITER
 from core.warehouse.duckdb import DuckDBWarehouse
 
 
-def top10_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean share of each artist's top-10 similar artists that both models list."""
-    both = [(set(x[x >= 0]), set(y[y >= 0])) for x, y in zip(a[:, :10], b[:, :10], strict=True)]
-    return float(np.mean([len(x & y) / max(len(x), len(y)) for x, y in both if x or y]))
-
-
 def main(db: str, iterations: list[int]) -> None:
     warehouse = DuckDBWarehouse(db)
     lists: dict[tuple[int, int], np.ndarray] = {}
-    for n in sorted(set(iterations) | {N_ITER}):
+    iterations = sorted(set(iterations) | {N_ITER})
+    for n in iterations:
         for seed in (0, 1):
             start = time.perf_counter()
             model = train(warehouse, TrainingParams(mode="memory", power_iterations=n,
@@ -43,9 +39,9 @@ def main(db: str, iterations: list[int]) -> None:
                   f"{time.perf_counter() - start:.1f} s", flush=True)
     print(f"\npower_iterations  passes pushed down  top-10 overlap seed 0 vs 1  "
           f"overlap with default ({N_ITER}, seed 0)")
-    for n in sorted(set(iterations) | {N_ITER}):
-        print(f"{n:>16}  {2 * n + 3:>19}  {top10_overlap(lists[n, 0], lists[n, 1]):>26.3f}  "
-              f"{top10_overlap(lists[n, 0], lists[N_ITER, 0]):>33.3f}")
+    for n in iterations:
+        print(f"{n:>16}  {2 * n + 3:>19}  {neighbour_overlap(lists[n, 0], lists[n, 1]):>26.3f}  "
+              f"{neighbour_overlap(lists[n, 0], lists[N_ITER, 0]):>33.3f}")
 
 
 if __name__ == "__main__":

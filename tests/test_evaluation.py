@@ -43,6 +43,7 @@ from core.evaluation.metrics import (
     graded_ndcg_at_k,
     leave_one_out_mean,
     ndcg_at_k,
+    neighbour_overlap,
     predict_shares,
     recall_at_k,
     recommend,
@@ -163,6 +164,17 @@ def test_tag_agreement_counts_missing_neighbours_as_misses():
     # artist 0: 1 of 3 (artist 3 has no tag); artist 1: 2 of 3 (one missing neighbour)
     assert tag_agreement(idx, genres, np.array([0, 1]), k=3) == pytest.approx((1 / 3 + 2 / 3) / 2)
     assert tag_agreement(idx, genres, np.array([2]), k=3) == 0.0
+
+
+def test_neighbour_overlap_ignores_padding_and_order():
+    a = np.array([[1, 2, 3], [0, 2, -1], [-1, -1, -1]])
+    b = np.array([[3, 2, 1], [0, 3, -1], [-1, -1, -1]])
+    # row 0 the same set in another order, row 1 one of two, row 2 empty on both sides (skipped)
+    assert neighbour_overlap(a, b, k=3) == pytest.approx((1 + 1 / 2) / 2)
+    # only the first k count; a shorter list is judged against the longer one
+    assert neighbour_overlap(a, np.array([[1, 9, 9], [0, -1, -1], [5, -1, -1]]), k=1) == \
+        pytest.approx((1 + 1 + 0) / 3)
+    assert np.isnan(neighbour_overlap(a[2:], b[2:]))
 
 
 # -- methods -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.extmath import randomized_svd
 
 from core.errors import InsightsError
+from core.evaluation.metrics import neighbour_overlap
 from core.tables import USER_ARTIST_STREAMS
 from core.training import TrainingParams
 from core.training.factorization import N_ITER, OVERSAMPLES, SVDFeatures
@@ -67,11 +68,6 @@ def subspace_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.sqrt(max(aa - 2 * ab + bb, 0.0) / aa))
 
 
-def agreement(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean share of each artist's top-10 neighbours that both lists hold."""
-    return float(np.mean([len(set(x) & set(y)) / a.shape[1] for x, y in zip(a, b, strict=True)]))
-
-
 @pytest.fixture(scope="module")
 def demo_in_memory(demo_warehouse_path: Path) -> dict[str, Any]:
     listens = build_listen_matrix(DuckDBWarehouse(demo_warehouse_path).iter_listens())
@@ -106,7 +102,7 @@ def test_pushdown_matches_in_memory_on_the_demo(demo_in_memory: dict[str, Any],
     np.testing.assert_allclose(sigma, svd.singular_values_, rtol=1e-6)
     np.testing.assert_allclose(ratio, svd.explained_variance_ratio_, rtol=1e-4, atol=1e-9)
     assert subspace_distance(features, in_memory) < 1e-5
-    assert agreement(top10(features), top10(in_memory)) >= 0.999
+    assert neighbour_overlap(top10(features), top10(in_memory)) >= 0.999
     # another seed is another test matrix: a different basis, nearly the same lists
     other = SVDFeatures(k, random_state=1).fit_transform(weighted, listener_ids=listens.user_ids)
     assert subspace_distance(other, in_memory) > 1e-3

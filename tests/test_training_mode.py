@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from core.errors import InsightsError
+from core.evaluation.metrics import neighbour_overlap
 from core.model import Model
 from core.tables import USER_ARTIST_STREAMS
 from core.training import TrainingParams, train
@@ -49,11 +50,6 @@ def pushed_down(demo_warehouse_path: Path) -> Model:
     return train(DuckDBWarehouse(demo_warehouse_path), TrainingParams(mode="pushdown"))
 
 
-def top10_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    both = [(set(x[x >= 0]), set(y[y >= 0])) for x, y in zip(a[:, :10], b[:, :10], strict=True)]
-    return float(np.mean([len(x & y) / max(len(x), len(y)) for x, y in both if x or y]))
-
-
 def test_the_random_state_reaches_the_warehouse(demo_warehouse_path: Path,
                                                pushed_down: Model) -> None:
     """``random_state`` draws the pushed-down test matrix as it draws the in-memory one: another
@@ -63,7 +59,7 @@ def test_the_random_state_reaches_the_warehouse(demo_warehouse_path: Path,
     assert not np.array_equal(other.features, pushed_down.features)
     np.testing.assert_allclose(np.cumsum(other.explained_variance_ratio),
                                np.cumsum(pushed_down.explained_variance_ratio), rtol=1e-2)
-    assert top10_overlap(other.neighbour_idx, pushed_down.neighbour_idx) >= 0.9
+    assert neighbour_overlap(other.neighbour_idx, pushed_down.neighbour_idx) >= 0.9
 
 
 def test_pushdown_mode_trains_the_same_similarity(demo_warehouse_path: Path, pushed_down: Model,
@@ -74,7 +70,7 @@ def test_pushdown_mode_trains_the_same_similarity(demo_warehouse_path: Path, pus
     assert manifest["steps"]["similarity"] == demo_model.manifest["steps"]["similarity"]
     # parity with the in-memory model: the same test matrix, so the same features up to float
     # rounding (DOUBLE sums against float32 products) and the same lists and scores
-    assert top10_overlap(model.neighbour_idx, demo_model.neighbour_idx) >= 0.999
+    assert neighbour_overlap(model.neighbour_idx, demo_model.neighbour_idx) >= 0.999
     same = model.neighbour_idx == demo_model.neighbour_idx
     assert same.mean() >= 0.99
     np.testing.assert_allclose(model.neighbour_sim[same], demo_model.neighbour_sim[same],

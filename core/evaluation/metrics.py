@@ -139,6 +139,14 @@ def coverage(idx: np.ndarray, rows: np.ndarray, k: int = 10) -> float:
     return float((reached & member).sum() / len(rows))
 
 
+def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
+    """Mean share of each artist's first ``k`` neighbours that both lists hold (-1 padding
+    ignored): how far two trainings of the same table agree, the issue's parity measure."""
+    pairs = [(set(x[x >= 0]), set(y[y >= 0])) for x, y in zip(a[:, :k], b[:, :k], strict=True)]
+    shares = [len(x & y) / max(len(x), len(y)) for x, y in pairs if x or y]
+    return float(np.mean(shares)) if shares else float("nan")
+
+
 def predict_shares(peer_idx: np.ndarray, peer_sim: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Similarity-weighted mean of the peers' rows of ``values`` (peers index ``values`` rows).
 
