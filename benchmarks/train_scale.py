@@ -381,7 +381,10 @@ def report(runs: list[Run], tag: str) -> str:
                 out.writerow(["generated", r.variant, r.size, rows_of(r.size), r.status, r.wall,
                               r.rss_mb, step, seconds, json.dumps(r.extra)])
     (RESULTS / f"{name}.txt").write_text(text + "\n")
-    plot(runs, RESULTS / f"{name}.png")
+    try:
+        plot(runs, RESULTS / f"{name}.png")
+    except ImportError as error:  # after hours of training, the figures matter more than a PNG
+        text += f"\n\n(no plot: {error}; pip install -r benchmarks/requirements-bench.txt)"
     return text
 
 
