@@ -154,7 +154,10 @@ def test_encrypted_key_pair(server: dict[str, Any], key_file: Path) -> None:
         warehouse.close()
     bad = settings_for(server, snowflake_private_key_file=str(key_file),
                        snowflake_private_key_file_pwd="not-the-passphrase")
-    with pytest.raises(ConfigError, match="could not decrypt key") as raised:
+    # a wrong passphrase usually breaks the AES-CBC padding ("could not decrypt key"); about one
+    # time in 256 the padding comes out valid and the garbage fails as ASN.1 instead
+    with pytest.raises(ConfigError,
+                       match=r"could not decrypt key|Could not deserialize key data") as raised:
         connect(server, bad)
     assert "not-the-passphrase" not in str(raised.value)
 
