@@ -141,7 +141,9 @@ def coverage(idx: np.ndarray, rows: np.ndarray, k: int = 10) -> float:
 
 def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
     """Mean share of each artist's first ``k`` neighbours that both lists hold (-1 padding
-    ignored): how far two trainings of the same table agree, the issue's parity measure."""
+    ignored): how far two trainings of the same artists agree, row for row (in memory against
+    pushed down, one seed against another). Models of different artist sets are compared by
+    artistnum in ``core.model_history.compare``."""
     pairs = [(set(x[x >= 0]), set(y[y >= 0])) for x, y in zip(a[:, :k], b[:, :k], strict=True)]
     shares = [len(x & y) / max(len(x), len(y)) for x, y in pairs if x or y]
     return float(np.mean(shares)) if shares else float("nan")
